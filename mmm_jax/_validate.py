@@ -1,0 +1,348 @@
+"""Private validation helpers for :mod:`mmm_jax.data`.
+
+Every helper raises ``ValueError`` whose message names the rule, the column, the first
+offending date (or row index when no date can be read) and the fix. The helpers are pure
+functions of NumPy arrays / pandas objects and never modify their inputs.
+
+>>> _fmt_date(np.datetime64("2023-04-02", "ns"))
+'2023-04-02'
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+DAY_NS = 86_400 * 10**9
+#: Supported spacings: frequency code -> days between consecutive periods.
+FREQ_DAYS = {"W": 7, "D": 1}
+_FREQ_WORD = {"W": "weekly", "D": "daily"}
+
+
+def _fmt_date(d: np.datetime64) -> str:
+    """ISO date (``YYYY-MM-DD``), with the time only when it is not midnight."""
+    d = np.datetime64(d, "ns")
+    if d == d.astype("datetime64[D]"):
+        return str(np.datetime_as_string(d, unit="D"))
+    return str(np.datetime_as_string(d, unit="s"))
+
+
+def _where(mask: np.ndarray, dates: np.ndarray, geos: np.ndarray | None) -> str:
+    """'2023-04-02' (or "2023-04-02 in geo 'B'") of the earliest True row of ``mask``."""
+    idx = np.flatnonzero(mask)
+    i = idx[np.argmin(dates[idx])]
+    out = _fmt_date(dates[i])
+    return out if geos is None else f"{out} in geo '{geos[i]}'"
+
+
+# --------------------------------------------------------------------------------------
+# column roles
+# --------------------------------------------------------------------------------------
+def as_names(value: str | Sequence[str] | None, role: str) -> tuple[str, ...]:
+    """Normalise a column list argument (a single string counts as one column)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    names = tuple(value)
+    seen: set = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(
+                f"{role} column '{name}' is listed twice; each column may appear once in "
+                f"{role} — remove the duplicate"
+            )
+        seen.add(name)
+    return names
+
+
+def check_roles(
+    date: str, target: str, media: tuple, spend: tuple, controls: tuple, geo: str | None
+) -> None:
+    """Check the role lists: non-empty media, equal lengths, no column in two roles.
+
+    ``spend[i] == media[i]`` (spend of a channel is its own media column) is allowed.
+    """
+    if not media:
+        raise ValueError("media is empty; pass at least one media column, e.g. media=['tv']")
+    if len(spend) != len(media):
+        raise ValueError(
+            f"media has {len(media)} columns {list(media)} but spend has {len(spend)} "
+            f"{list(spend)}; pass one spend column per media column, in the same order "
+            "(or spend=None to use the media columns as spend)"
+        )
+    roles: dict = {}
+
+    def claim(name: str, role: str) -> None:
+        if name in roles and roles[name] != role:
+            raise ValueError(
+                f"column '{name}' is used as both {roles[name]} and {role}; each column can "
+                "have one role — copy it under a new name if you really need it twice"
+            )
+        roles[name] = role
+
+    claim(date, "date")
+    claim(target, "target")
+    if geo is not None:
+        claim(geo, "geo")
+    for name in media:
+        claim(name, "media")
+    for name in controls:
+        claim(name, "control")
+    for i, name in enumerate(spend):
+        if name == media[i]:
+            continue
+        claim(name, "spend")
+
+
+def check_columns(df: pd.DataFrame, names: Sequence[str]) -> None:
+    """Every name must be exactly one column of ``df``."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    cols = list(df.columns)
+    for name in names:
+        n = sum(1 for c in cols if c == name)
+        if n == 0:
+            hint = ""
+            if name in (df.index.names or []):
+                hint = " (it is an index level — call df.reset_index() first)"
+            raise ValueError(
+                f"column '{name}' is missing from the DataFrame{hint}; available columns: "
+                f"{[str(c) for c in cols]} — fix the name or add the column"
+            )
+        if n > 1:
+            raise ValueError(
+                f"column '{name}' appears {n} times in the DataFrame; column names must be "
+                "unique — rename or drop the duplicates"
+            )
+    if len(df) == 0:
+        raise ValueError("the DataFrame has no rows; pass at least one row per period")
+
+
+# --------------------------------------------------------------------------------------
+# dates and geos
+# --------------------------------------------------------------------------------------
+def parse_dates(s: pd.Series, name: str) -> np.ndarray:
+    """Parse a date column (strings or datetimes) to ``datetime64[ns]``, tz dropped."""
+    if (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)) and not (
+        pd.api.types.is_datetime64_any_dtype(s)
+    ):
+        raise ValueError(
+            f"date column '{name}' has numeric dtype {s.dtype}; pass dates as strings "
+            "('2023-01-01') or datetimes — e.g. pd.to_datetime(df[col].astype(str))"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "could not infer format" (pandas 2)
+        try:
+            parsed = pd.to_datetime(s, errors="coerce")
+        except (TypeError, ValueError, OverflowError) as err:
+            raise ValueError(
+                f"date column '{name}' could not be parsed ({err}); pass ISO strings or "
+                "datetimes"
+            ) from None
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"date column '{name}' has {int(bad.sum())} missing or unparsable values "
+            f"(first at row index {s.index[i]!r}: {s.iloc[i]!r}); fix or drop those rows — "
+            "dates must be strings like '2023-01-01' or datetimes"
+        )
+    try:
+        return parsed.to_numpy().astype("datetime64[ns]")
+    except (OverflowError, ValueError) as err:  # outside the ns range (years 1678-2262)
+        raise ValueError(f"date column '{name}' is out of range: {err}") from None
+
+
+def geo_labels(s: pd.Series, name: str) -> np.ndarray:
+    """Geo column as a NumPy unicode array; NaN geos are an error."""
+    bad = s.isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"geo column '{name}' has {int(bad.sum())} missing values (first at row index "
+            f"{s.index[i]!r}); fill or drop those rows"
+        )
+    return np.asarray([str(v) for v in s.tolist()], dtype=str)
+
+
+def time_grid(
+    dates: np.ndarray,
+    geos: np.ndarray | None,
+    date_name: str,
+    geo_name: str | None,
+    freq: str | None = None,
+) -> tuple[np.ndarray, str]:
+    """Check the (geo, date) grid of rows already sorted by (geo, date).
+
+    Args:
+        dates: (N,) datetime64[ns], sorted by date within each geo.
+        geos: (N,) geo labels (sorted) or None for national data.
+        date_name / geo_name: column names for messages.
+        freq: expected frequency ("W"/"D"), or None to infer it from the spacing.
+
+    Returns:
+        (grid, freq): the (T,) sorted unique dates and the frequency code.
+
+    Raises:
+        ValueError: duplicate dates (per geo), irregular spacing or gaps, a geo missing dates.
+    """
+    same_geo = np.ones(len(dates) - 1, bool) if geos is None else geos[1:] == geos[:-1]
+    dup = same_geo & (dates[1:] == dates[:-1])
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0]) + 1
+        where = "" if geos is None else f" in geo '{geos[i]}'"
+        raise ValueError(
+            f"date column '{date_name}' has {int(dup.sum())} duplicate dates{where} "
+            f"(first {_fmt_date(dates[i])}{where}); keep one row per "
+            f"{'date' if geos is None else '(geo, date)'} — aggregate or drop the duplicates"
+        )
+    grid = np.unique(dates)
+    diffs = np.diff(grid).astype(np.int64)
+    if freq is None:
+        if len(grid) < 2:
+            raise ValueError(
+                f"date column '{date_name}' has a single date {_fmt_date(grid[0])}; "
+                "need a regular weekly or daily series of many periods"
+            )
+        vals, counts = np.unique(diffs, return_counts=True)
+        mode = int(vals[np.argmax(counts)])
+        freq = {7 * DAY_NS: "W", DAY_NS: "D"}.get(mode)
+        if freq is None:
+            raise ValueError(
+                f"date column '{date_name}' has spacing of {mode / DAY_NS:g} days (e.g. "
+                f"{_fmt_date(grid[0])} -> {_fmt_date(grid[1])}); only weekly (7 days) or "
+                "daily (1 day) data are supported — resample to weekly or daily periods"
+            )
+    step = FREQ_DAYS[freq] * DAY_NS
+    brk = np.flatnonzero(diffs != step)
+    if brk.size:
+        i = int(brk[0])
+        raise ValueError(
+            f"date column '{date_name}' is not regularly spaced: gap of "
+            f"{diffs[i] / DAY_NS:g} days between {_fmt_date(grid[i])} and "
+            f"{_fmt_date(grid[i + 1])} (expected {FREQ_DAYS[freq]} days, {_FREQ_WORD[freq]}); "
+            "fill the missing periods (e.g. zero media) or resample to a regular grid"
+        )
+    if geos is not None:
+        names, starts, counts = np.unique(geos, return_index=True, return_counts=True)
+        for g, s0, n in zip(names, starts, counts, strict=True):
+            if n != len(grid):
+                missing = np.setdiff1d(grid, dates[s0 : s0 + n])
+                raise ValueError(
+                    f"geo '{g}' (column '{geo_name}') is missing {len(missing)} of "
+                    f"{len(grid)} dates (first missing {_fmt_date(missing[0])}); every geo "
+                    "needs every date — add the rows (e.g. zero media) or drop the geo"
+                )
+    return grid, freq
+
+
+# --------------------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------------------
+def numeric(
+    s: pd.Series,
+    name: str,
+    role: str,
+    dates: np.ndarray,
+    geos: np.ndarray | None,
+    nonneg: bool = False,
+) -> np.ndarray:
+    """Convert a column (rows already sorted) to float64, rejecting bad values.
+
+    Booleans count as 0/1; numeric strings are parsed. Rejects non-numeric entries,
+    NaN/±inf and, when ``nonneg``, negative values.
+    """
+    if pd.api.types.is_bool_dtype(s) or (
+        pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_complex_dtype(s)
+    ):
+        values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.zeros(len(s), bool)
+    elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+        num = pd.to_numeric(s, errors="coerce")
+        values = num.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isnan(values) & ~s.isna().to_numpy()
+    else:
+        values = np.full(len(s), np.nan)
+        bad = np.ones(len(s), bool)
+    if bad.any():
+        i = np.flatnonzero(bad)
+        first = i[np.argmin(dates[i])]
+        raise ValueError(
+            f"{role} column '{name}' (dtype {s.dtype}) has {bad.sum()} non-numeric values "
+            f"(first {s.iloc[first]!r} at {_where(bad, dates, geos)}); convert it to numbers "
+            "(e.g. pd.to_numeric) and fix or drop the bad entries"
+        )
+    nan = np.isnan(values)
+    if nan.any():
+        raise ValueError(
+            f"{role} column '{name}' has {nan.sum()} missing (NaN) values (first at "
+            f"{_where(nan, dates, geos)}); fill them (e.g. 0 for media with no activity) "
+            "or drop the periods"
+        )
+    inf = np.isinf(values)
+    if inf.any():
+        raise ValueError(
+            f"{role} column '{name}' has {inf.sum()} infinite values (first at "
+            f"{_where(inf, dates, geos)}); replace them with finite numbers"
+        )
+    neg = values < 0
+    if nonneg and neg.any():
+        raise ValueError(
+            f"column '{name}' has {neg.sum()} negative values (first at "
+            f"{_where(neg, dates, geos)}); media and spend must be >= 0 — fix or clip "
+            "them before fitting"
+        )
+    return values
+
+
+def check_signal(
+    target: np.ndarray,
+    target_name: str,
+    media: np.ndarray,
+    names: Sequence[str],
+    geos: Sequence[str] | None,
+    role: str = "media",
+) -> None:
+    """Reject an all-zero media/spend channel and a constant target (per geo).
+
+    Args:
+        target: (T,) or (G, T); ``None`` skips the target check.
+        media: (T, C) or (G, T, C).
+    """
+    zero = ~np.any(media.reshape(-1, media.shape[-1]) != 0, axis=0)
+    if zero.any():
+        c = int(np.flatnonzero(zero)[0])
+        raise ValueError(
+            f"{role} column '{names[c]}' is zero in every period; a channel without "
+            "activity has no identifiable effect — drop the channel"
+        )
+    if target is None:
+        return
+    rows = target.reshape(-1, target.shape[-1])
+    for g, row in enumerate(rows):
+        if np.all(row == row[0]):
+            where = "" if geos is None else f" in geo '{geos[g]}'"
+            raise ValueError(
+                f"target column '{target_name}' is constant (= {row[0]:g}){where}; a "
+                "constant KPI carries no signal — check the column (or drop the geo)"
+            )
+
+
+def check_min_periods(
+    n_time: int, freq: str, n_channels: int, n_controls: int, min_periods: dict, grid: np.ndarray
+) -> None:
+    """Require ``T >= max(min_periods[freq], 2 * (C + K) + 10)``."""
+    need = max(min_periods[freq], 2 * (n_channels + n_controls) + 10)
+    if n_time < need:
+        raise ValueError(
+            f"only {n_time} {_FREQ_WORD[freq]} periods ({_fmt_date(grid[0])} to "
+            f"{_fmt_date(grid[-1])}); need at least {need} for {n_channels} channels and "
+            f"{n_controls} controls (rule: T >= max({min_periods[freq]}, 2 * (channels + "
+            "controls) + 10)) — add history or drop channels/controls"
+        )

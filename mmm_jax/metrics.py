@@ -1,0 +1,65 @@
+"""Posterior summaries as pandas DataFrames: mean and highest-density interval (HDI)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+HDI_PROB = 0.9
+
+
+def hdi(x, prob: float = HDI_PROB) -> tuple[np.ndarray, np.ndarray]:
+    """Narrowest interval holding ``prob`` of the draws, along axis 0.
+
+    Args:
+        x: ``(D, ...)`` draws. prob: interval probability in (0, 1).
+
+    Returns:
+        ``(low, high)``, each shaped ``x.shape[1:]``.
+
+    >>> low, high = hdi(np.arange(100.0), 0.9)
+    >>> float(high - low)
+    89.0
+    """
+    if not 0.0 < prob < 1.0:
+        raise ValueError(f"hdi prob={prob!r} must be in (0, 1), e.g. 0.9")
+    x = np.sort(np.asarray(x, dtype=np.float64), axis=0)
+    n = x.shape[0]
+    k = max(int(np.floor(prob * n)), 1)
+    if k >= n:
+        return x[0], x[-1]
+    widths = x[k:] - x[: n - k]
+    start = np.argmin(widths, axis=0)
+    low = np.take_along_axis(x, start[None], axis=0)[0]
+    high = np.take_along_axis(x, (start + k)[None], axis=0)[0]
+    return low, high
+
+
+def summarize(draws, index, prob: float = HDI_PROB, name: str | None = None) -> pd.DataFrame:
+    """Mean and HDI of ``(D, n)`` draws as a DataFrame indexed by ``index`` (length n).
+
+    >>> summarize(np.ones((10, 2)), pd.Index(["tv", "search"], name="channel"))["mean"].tolist()
+    [1.0, 1.0]
+    """
+    draws = np.asarray(draws, dtype=np.float64)
+    low, high = hdi(draws, prob)
+    out = pd.DataFrame({"mean": draws.mean(axis=0), "hdi_low": low, "hdi_high": high},
+                       index=index)
+    if name is not None:
+        out.columns.name = name
+    return out
+
+
+def fit_statistics(observed, predicted) -> dict:
+    """R-squared and MAPE (in %) of predicted vs observed KPI (any matching shapes).
+
+    >>> fit_statistics(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]))
+    {'r2': 1.0, 'mape': 0.0}
+    """
+    y = np.asarray(observed, dtype=np.float64).ravel()
+    f = np.asarray(predicted, dtype=np.float64).ravel()
+    ss_res = np.sum((y - f) ** 2)
+    ss_tot = np.sum((y - y.mean()) ** 2)
+    nonzero = y != 0
+    mape = float(np.mean(np.abs((y[nonzero] - f[nonzero]) / y[nonzero])) * 100.0)
+    return {"r2": float(1.0 - ss_res / ss_tot), "mape": mape}

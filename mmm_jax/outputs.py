@@ -1,0 +1,237 @@
+"""What a fitted :class:`~mmm_jax.MMM` reports, in original units, with 90% HDIs."""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from mmm_jax import posterior as post
+from mmm_jax.metrics import HDI_PROB, fit_statistics, summarize
+from mmm_jax.model import baseline, media_effects
+
+
+class OutputsMixin:
+    """Posterior summaries; mixed into :class:`mmm_jax.MMM` (needs ``data``, ``scales``,
+    ``samples``, ``config``)."""
+
+    # ------------------------------------------------------------ helpers
+    def _draws(self, max_draws: int | None = None) -> dict:
+        self._require_fit()
+        return post.thin(post.flatten_draws(self.samples), max_draws)
+
+    def _n_geos(self):
+        return self.data.n_geos if self.data.is_geo else None
+
+    def _unit_media(self):
+        return self._inputs(self.data.dates, self.data.media, self.data.controls)["media"]
+
+    def _target_scale(self):
+        return jnp.asarray(self.scales.target, dtype=self._inputs_dtype())
+
+    def _channel_index(self):
+        return pd.Index(list(self.data.channels), name="channel")
+
+    def _total_spend(self) -> np.ndarray:
+        return self.data.spend.reshape(-1, self.data.n_channels).sum(axis=0)
+
+    def _contribution_draws(self) -> np.ndarray:
+        """``(D, [G,] T, C)`` contributions in KPI units."""
+        return np.asarray(post.channel_contributions(
+            self._draws(), self._unit_media(), self._target_scale(), config=self.config,
+            n_geos=self._n_geos()), dtype=np.float64)
+
+    def _total_contribution_draws(self) -> np.ndarray:
+        c = self._contribution_draws()
+        return c.reshape(c.shape[0], -1, c.shape[-1]).sum(axis=1)
+
+    # ------------------------------------------------------------ channel metrics
+    def roi(self, hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """Return on investment per channel: incremental KPI over the history / spend.
+
+        Incremental KPI is the modelled contribution of the channel (the KPI minus the KPI with
+        the channel's media set to zero, carryover within the history included).
+
+        Returns:
+            DataFrame indexed by channel with ``mean``, ``hdi_low``, ``hdi_high``.
+        """
+        return summarize(self._total_contribution_draws() / self._total_spend(),
+                         self._channel_index(), hdi_prob)
+
+    def marginal_roi(self, hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """Marginal ROI: extra KPI per extra unit of spend when a channel's spend is scaled up
+        proportionally from its historical level (derivative by forward-mode autodiff).
+
+        Returns:
+            DataFrame indexed by channel with ``mean``, ``hdi_low``, ``hdi_high``.
+        """
+        d = np.asarray(post.marginal_totals(self._draws(), self._unit_media(),
+                                            self._target_scale(), config=self.config,
+                                            n_geos=self._n_geos()), dtype=np.float64)
+        return summarize(d / self._total_spend(), self._channel_index(), hdi_prob)
+
+    def cost_per_kpi(self, hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """Cost per incremental KPI unit (spend / incremental KPI) per channel.
+
+        Draws with zero contribution give ``inf``; the mean is then ``inf``.
+        """
+        total = self._total_contribution_draws()
+        with np.errstate(divide="ignore"):
+            cpk = np.where(total > 0, self._total_spend() / np.maximum(total, 1e-300), np.inf)
+        return summarize(cpk, self._channel_index(), hdi_prob)
+
+    def contribution_share(self, hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """Share of the total KPI attributed to each channel (0..1)."""
+        share = self._total_contribution_draws() / float(np.sum(self.data.target))
+        return summarize(share, self._channel_index(), hdi_prob)
+
+    def channel_summary(self, hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """One table: spend, contribution share, ROI, marginal ROI, cost per KPI (means and
+        HDIs), indexed by channel."""
+        parts = {"roi": self.roi(hdi_prob), "mroi": self.marginal_roi(hdi_prob),
+                 "share": self.contribution_share(hdi_prob),
+                 "cost_per_kpi": self.cost_per_kpi(hdi_prob)}
+        out = pd.DataFrame({"spend": self._total_spend()}, index=self._channel_index())
+        for name, frame in parts.items():
+            for col in frame.columns:
+                out[f"{name}_{col}" if col != "mean" else name] = frame[col]
+        return out
+
+    # ------------------------------------------------------------ decomposition
+    def contributions(self, *, by_geo: bool = False) -> pd.DataFrame:
+        """Posterior-mean decomposition of the KPI per period, in KPI units.
+
+        Args:
+            by_geo: for geo models, one row per (geo, date) instead of the sum over geos.
+
+        Returns:
+            DataFrame with rows = dates (or (geo, date)), columns = ``baseline`` + channels;
+            the row sums equal the posterior-mean expected KPI.
+        """
+        draws = self._draws()
+        inputs = self._inputs(self.data.dates, self.data.media, self.data.controls)
+        base = np.asarray(post.baselines(draws, inputs, self._target_scale(),
+                                         config=self.config, n_geos=self._n_geos())).mean(0)
+        media = self._contribution_draws().mean(0)
+        cols = ["baseline", *self.data.channels]
+        dates = pd.DatetimeIndex(self.data.dates, name=self.data.date_name)
+        if not self.data.is_geo:
+            return pd.DataFrame(np.column_stack([base, media]), index=dates, columns=cols)
+        if not by_geo:
+            return pd.DataFrame(np.column_stack([base.sum(0), media.sum(0)]), index=dates,
+                                columns=cols)
+        values = np.concatenate([base[..., None], media], axis=-1).reshape(-1, len(cols))
+        index = pd.MultiIndex.from_product([list(self.data.geos), dates],
+                                           names=[self.data.geo_name, self.data.date_name])
+        return pd.DataFrame(values, index=index, columns=cols)
+
+    def fit_metrics(self) -> dict:
+        """In-sample fit of the posterior-mean expected KPI: ``r2`` and ``mape`` (percent)."""
+        fitted = self.contributions(by_geo=True).sum(axis=1).to_numpy()
+        return fit_statistics(self.data.target.ravel(), fitted)
+
+    # ------------------------------------------------------------ curves
+    def response_curves(self, multipliers=None, *, max_draws: int = 500,
+                        hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """Incremental KPI over the history when each channel's spend is scaled.
+
+        Args:
+            multipliers: ``(M,)`` factors of historical spend (default 0, 0.05, ..., 2).
+            max_draws: posterior draws used (evenly thinned) to bound the cost.
+
+        Returns:
+            Long DataFrame: ``channel``, ``multiplier``, ``spend`` (total), ``mean``,
+            ``hdi_low``, ``hdi_high`` (incremental KPI), ``roi`` (mean / spend).
+        """
+        m = np.linspace(0.0, 2.0, 41) if multipliers is None else np.asarray(multipliers)
+        if m.ndim != 1 or np.any(m < 0) or not np.all(np.isfinite(m)):
+            raise ValueError("multipliers must be a 1-D array of finite values >= 0")
+        totals = np.asarray(post.scaled_totals(
+            self._draws(max_draws), self._unit_media(), self._target_scale(),
+            jnp.asarray(m, dtype=self._inputs_dtype()), config=self.config,
+            n_geos=self._n_geos()), dtype=np.float64)  # (D, M, C)
+        frames = []
+        spend = self._total_spend()
+        for j, channel in enumerate(self.data.channels):
+            s = summarize(totals[:, :, j], pd.RangeIndex(len(m)), hdi_prob)
+            s.insert(0, "spend", m * spend[j])
+            s.insert(0, "multiplier", m)
+            s.insert(0, "channel", channel)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s["roi"] = np.where(s["spend"] > 0, s["mean"] / s["spend"], np.nan)
+            frames.append(s)
+        return pd.concat(frames, ignore_index=True)
+
+    def adstock_weights(self, max_lag: int = 13, hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """Carryover: the share of a unit of media felt ``lag`` periods later, per channel.
+
+        Returns:
+            Long DataFrame: ``channel``, ``lag``, ``mean``, ``hdi_low``, ``hdi_high``.
+        """
+        w = np.asarray(post.decay_weights(self._draws(), self.config, self.data.n_channels,
+                                          int(max_lag)), dtype=np.float64)  # (D, L, C)
+        frames = []
+        for j, channel in enumerate(self.data.channels):
+            s = summarize(w[:, :, j], pd.RangeIndex(w.shape[1], name="lag"), hdi_prob)
+            s = s.reset_index()
+            s.insert(0, "channel", channel)
+            frames.append(s)
+        return pd.concat(frames, ignore_index=True)
+
+    # ------------------------------------------------------------ prediction
+    def predict(self, future: pd.DataFrame, *, seed: int = 0, include_noise: bool = True,
+                max_draws: int | None = None) -> np.ndarray:
+        """Posterior predictive KPI for future periods, carrying adstock over from history.
+
+        Args:
+            future: DataFrame with the date, media (and spend, controls, geo) columns for the
+                periods right after the history (no target needed).
+            seed: seed of the observation noise. include_noise: False gives the expected KPI.
+            max_draws: thin the posterior to at most this many draws.
+
+        Returns:
+            ``(draws, time)`` national or ``(draws, time, geo)`` geo, in KPI units.
+
+        Raises:
+            ValueError: bad future data (names the column and date), or an unfitted model.
+        """
+        self._require_fit()
+        fut = self.data.future_from_dataframe(future)
+        draws = self._draws(max_draws)
+        dates = np.concatenate([self.data.dates, fut.dates])
+        axis = -2
+        media = np.concatenate([self.data.media, fut.media], axis=axis)
+        controls = np.concatenate([self.data.controls, fut.controls], axis=axis)
+        inputs = self._inputs(dates, media, controls)
+        mu = np.asarray(_expected(draws, inputs, self._target_scale(), self.config,
+                                  self._n_geos(), fut.n_time), dtype=np.float64)
+        if include_noise:
+            mu = mu + self._noise(draws, mu.shape, seed)
+        return np.moveaxis(mu, 1, 2) if self.data.is_geo else mu
+
+    def _noise(self, draws, shape, seed) -> np.ndarray:
+        key = jax.random.PRNGKey(seed)
+        sigma = np.asarray(draws["sigma"], dtype=np.float64) * self.scales.target
+        sigma = sigma[..., None]  # (D, [G,] 1)
+        if self.config.likelihood == "student_t":
+            nu = np.asarray(draws["nu"], dtype=np.float64).reshape(-1, *([1] * (len(shape) - 1)))
+            eps = np.asarray(jax.random.t(key, jnp.asarray(nu), shape), dtype=np.float64)
+        else:
+            eps = np.asarray(jax.random.normal(key, shape), dtype=np.float64)
+        return eps * sigma
+
+
+@functools.partial(jax.jit, static_argnames=("config", "n_geos", "n_future"))
+def _expected(draws, inputs, target_scale, config, n_geos, n_future):
+    """``(D, [G,] n_future)`` expected KPI for the last ``n_future`` periods of ``inputs``."""
+    scale = target_scale[..., None] if n_geos is not None else target_scale
+
+    def one(p):
+        mu = baseline(p, inputs, config, n_geos)
+        mu = mu + media_effects(p, inputs["media"], config, n_geos).sum(-1)
+        return mu[..., -n_future:] * scale
+
+    return jax.lax.map(one, draws, batch_size=256)

@@ -1,0 +1,234 @@
+"""NUTS over a numpyro model as one compiled program per model structure.
+
+numpyro's ``MCMC`` recompiles its sampling loop on every ``run``; here the whole run (warmup,
+sampling, constraining) is a single jitted function of ``(keys, init, inputs, y)`` that is cached
+by model structure, so a second fit on same-shaped data reuses the compiled program. Chains are
+vectorised with ``vmap`` on one device and spread with ``pmap`` when there are at least as many
+devices as chains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from numpyro import handlers
+from numpyro.distributions.transforms import biject_to
+from numpyro.infer.hmc import hmc
+from numpyro.infer.util import constrain_fn, potential_energy
+
+CHAIN_METHODS = ("auto", "vectorized", "parallel", "sequential")
+
+
+@dataclasses.dataclass(frozen=True)
+class SamplerConfig:
+    """NUTS settings.
+
+    Attributes:
+        num_warmup, num_samples, num_chains: run lengths (per chain) and chain count.
+        target_accept: dual-averaging target acceptance probability.
+        max_tree_depth: NUTS tree depth cap (``2**depth - 1`` leapfrog steps).
+        dense_mass: adapt a dense instead of a diagonal mass matrix.
+        chain_method: ``"auto"`` (parallel when devices >= chains, else vectorized),
+            ``"vectorized"`` or ``"parallel"``.
+        init_jitter: half-width of the uniform jitter (unconstrained scale) around the prior
+            median used to start each chain.
+        progress_bar: show a progress bar.
+    """
+
+    num_warmup: int = 1000
+    num_samples: int = 1000
+    num_chains: int = 4
+    target_accept: float = 0.85
+    max_tree_depth: int = 10
+    dense_mass: bool = False
+    chain_method: str = "auto"
+    init_jitter: float = 0.5
+    progress_bar: bool = True
+
+    def __post_init__(self):
+        for name in ("num_warmup", "num_samples", "num_chains", "max_tree_depth"):
+            value = getattr(self, name)
+            low = 0 if name == "num_warmup" else 1
+            if int(value) != value or value < low:
+                raise ValueError(f"{name}={value!r} must be an integer >= {low}")
+        if not 0.0 < self.target_accept < 1.0:
+            raise ValueError(f"target_accept={self.target_accept!r} must be in (0, 1)")
+        if self.chain_method not in CHAIN_METHODS:
+            raise ValueError(f"chain_method={self.chain_method!r}; use one of {CHAIN_METHODS}")
+
+    def resolved_chain_method(self) -> str:
+        if self.chain_method != "auto":
+            return self.chain_method
+        if self.num_chains > 1 and jax.local_device_count() > 1:
+            return "parallel"
+        return "vectorized"
+
+
+class SampleResult(NamedTuple):
+    """Posterior draws (constrained, ``(chain, draw, ...)``) and per-draw sampler statistics.
+
+    ``stats`` holds ``diverging``, ``num_steps``, ``tree_depth``, ``accept_prob``,
+    ``potential_energy``, ``energy`` and ``step_size``, each ``(chain, draw)``.
+    """
+
+    samples: dict
+    stats: dict
+
+
+_RUNNERS: dict = {}
+_LOCK = threading.Lock()
+
+
+class _Progress:
+    """A tqdm bar fed from inside the compiled loop through ``jax.debug.callback``."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="NUTS", unit="it", leave=True)
+
+    def update(self, i):
+        if self.bar is not None:
+            i = int(np.max(np.asarray(i)))
+            if i > self.bar.n:
+                self.bar.update(i - self.bar.n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+_ACTIVE: list = []  # the progress bar of the run in flight (runs are serialised by _LOCK)
+
+
+def _report(i):
+    if _ACTIVE:
+        _ACTIVE[-1].update(i)
+
+
+def _build_runner(model, sampler: SamplerConfig, report_every: int):
+    total = sampler.num_warmup + sampler.num_samples
+
+    def potential_gen(inputs, y):
+        return lambda z: potential_energy(model, (inputs, y), {}, z)
+
+    def tick(i):
+        if sampler.progress_bar:
+            lax.cond((i + 1) % report_every == 0,
+                     lambda: jax.debug.callback(_report, i + 1), lambda: None)
+
+    def one_chain(key, inputs, y):
+        k_init, key = jax.random.split(key)
+        z0 = initial_values(model, inputs, y, k_init, sampler.init_jitter)
+        init_kernel, sample_kernel = hmc(potential_fn_gen=potential_gen, algo="NUTS")
+        state = init_kernel(
+            z0, sampler.num_warmup, target_accept_prob=sampler.target_accept,
+            max_tree_depth=sampler.max_tree_depth, dense_mass=sampler.dense_mass,
+            model_args=(inputs, y), rng_key=key)
+
+        def step(s, i):
+            tick(i)
+            s = sample_kernel(s, model_args=(inputs, y))
+            return s, (s.z, s.diverging, s.num_steps, s.accept_prob, s.potential_energy,
+                       s.energy, s.adapt_state.step_size)
+
+        # one scan over warmup + sampling (the NUTS step is compiled once); warmup is dropped
+        _, trace = lax.scan(step, state, jnp.arange(total))
+        z, div, steps, acc, pe, energy, step_size = jax.tree_util.tree_map(
+            lambda a: a[sampler.num_warmup:], trace)
+        constrained = jax.vmap(lambda u: constrain_fn(model, (inputs, y), {}, u,
+                                                           return_deterministic=True))(z)
+        stats = {"diverging": div, "num_steps": steps, "accept_prob": acc,
+                 "potential_energy": pe, "energy": energy, "step_size": step_size}
+        return constrained, stats
+
+    method = sampler.resolved_chain_method()
+    if method == "parallel":
+        n_dev = _parallel_devices(sampler.num_chains)
+        per_device = jax.pmap(jax.vmap(one_chain, in_axes=(0, None, None)),
+                              in_axes=(0, None, None))
+
+        def parallel(keys, inputs, y):
+            out = per_device(keys.reshape(n_dev, -1, *keys.shape[1:]), inputs, y)
+            return jax.tree_util.tree_map(lambda a: a.reshape(-1, *a.shape[2:]), out)
+
+        return parallel
+    if method == "sequential":
+        return jax.jit(lambda keys, inputs, y: lax.map(lambda k: one_chain(k, inputs, y), keys))
+    return jax.jit(jax.vmap(one_chain, in_axes=(0, None, None)))
+
+
+def _parallel_devices(num_chains: int) -> int:
+    """Largest device count <= available that divides the number of chains."""
+    n = min(jax.local_device_count(), num_chains)
+    while num_chains % n:
+        n -= 1
+    return n
+
+
+def initial_values(model, inputs, y, key, jitter: float) -> dict:
+    """Unconstrained starting point of one chain: the prior mean of each site (the centre of
+    the support when the mean is undefined) plus uniform jitter. Traceable (runs inside jit).
+
+    Returns:
+        dict site -> unconstrained array of the site's shape.
+    """
+    k_trace, k_jit = jax.random.split(key)
+    trace = handlers.trace(handlers.seed(model, k_trace)).get_trace(inputs, y)
+    latent = [n for n, s in trace.items() if s["type"] == "sample" and not s["is_observed"]]
+    out = {}
+    for name, kj in zip(latent, jax.random.split(k_jit, len(latent))):
+        fn = trace[name]["fn"]
+        transform = biject_to(fn.support)
+        try:
+            centre = transform.inv(jnp.broadcast_to(fn.mean, jnp.shape(trace[name]["value"])))
+        except NotImplementedError:
+            centre = jnp.zeros_like(transform.inv(trace[name]["value"]))
+        centre = jnp.where(jnp.isfinite(centre), centre, 0.0)
+        out[name] = centre + jax.random.uniform(kj, jnp.shape(centre), centre.dtype,
+                                                -jitter, jitter)
+    return out
+
+
+def run_nuts(model, inputs: dict, y, sampler: SamplerConfig, seed: int, cache_key) -> SampleResult:
+    """Sample the posterior of ``model(inputs, y)`` with NUTS.
+
+    Args:
+        model: a numpyro model ``model(inputs, y)``.
+        inputs: dict of arrays (unit-scale design). y: unit-scale target.
+        sampler: NUTS settings. seed: integer seed (same seed -> same draws).
+        cache_key: hashable identity of the model structure; runs with the same key, sampler
+            settings and array shapes reuse one compiled program.
+
+    Returns:
+        :class:`SampleResult` with NumPy arrays.
+    """
+    keys = jax.random.split(jax.random.PRNGKey(seed), sampler.num_chains)
+    settings = dataclasses.replace(sampler, progress_bar=bool(sampler.progress_bar))
+    runner_key = (cache_key, settings, settings.resolved_chain_method())
+    total = sampler.num_warmup + sampler.num_samples
+    report_every = max(1, total // 200)
+    with _LOCK:
+        runner = _RUNNERS.get(runner_key)
+        if runner is None:
+            runner = _build_runner(model, settings, report_every)
+            _RUNNERS[runner_key] = runner
+        progress = _Progress(total, sampler.progress_bar)
+        _ACTIVE.append(progress)
+        try:
+            samples, stats = runner(keys, inputs, y)
+            samples = jax.tree_util.tree_map(np.asarray, samples)
+            stats = jax.tree_util.tree_map(np.asarray, stats)
+        finally:
+            _ACTIVE.pop()
+            progress.close()
+    stats["tree_depth"] = np.floor(np.log2(stats["num_steps"] + 1)).astype(np.int64)
+    return SampleResult(samples=samples, stats=stats)
