@@ -60,6 +60,13 @@ def site_shapes(config: ModelConfig, dims: Dims) -> dict[str, tuple]:
     return shapes
 
 
+def transform_media(params: dict, media, config: ModelConfig):
+    """``saturation(adstock(media))`` with one draw's kernel parameters, shaped like media."""
+    adstock, saturation = get_adstock(config.adstock), get_saturation(config.saturation)
+    return saturation(adstock(media, **{p: params[p] for p in adstock.params}),
+                      **{p: params[p] for p in saturation.params})
+
+
 def media_effects(params: dict, media, config: ModelConfig, n_geos: int | None):
     """Per-channel contributions on the unit scale.
 
@@ -70,10 +77,7 @@ def media_effects(params: dict, media, config: ModelConfig, n_geos: int | None):
     Returns:
         ``(T, C)`` or ``(G, T, C)`` contributions (the model's media term before summing).
     """
-    adstock, saturation = get_adstock(config.adstock), get_saturation(config.saturation)
-    transformed = saturation(adstock(media, **{p: params[p] for p in adstock.params}),
-                             **{p: params[p] for p in saturation.params})
-    return transformed * geo_beta(params, n_geos)[..., None, :]
+    return transform_media(params, media, config) * geo_beta(params, n_geos)[..., None, :]
 
 
 def geo_beta(params: dict, n_geos: int | None):
@@ -104,7 +108,7 @@ def _covariates(params: dict, inputs: dict):
 
 
 _DERIVED = ("beta", "intercept")
-_EFFECT_PROPOSAL = dist.LogNormal(jnp.log(0.1), 1.0)
+_EFFECT_PROPOSAL = dist.LogNormal(jnp.log(0.05), 1.0)
 _LEVEL_PROPOSAL = dist.Normal(1.0, 0.5)
 
 
@@ -135,25 +139,24 @@ def make_model(config: ModelConfig, dims: Dims):
     shapes = site_shapes(config, dims)
     check_sites(config.priors, shapes)
 
-    saturation = get_saturation(config.saturation)
     geo_shape = () if dims.n_geos is None else (dims.n_geos,)
 
     def model(inputs, y=None):
         params = {name: numpyro.sample(name, resolve(name, shape, config.priors, defaults))
                   for name, shape in shapes.items() if name not in _DERIVED}
-        # beta through the effect at the average (unit) media level: well identified by the
-        # data, unlike beta and the half-saturation point separately.
-        level_at_mean = saturation(jnp.ones((1, dims.n_channels), inputs["media"].dtype),
-                                   **{p: params[p] for p in saturation.params})[0]
+        # beta through the channel's mean contribution over the history, which the data
+        # identify well, unlike beta and the saturation parameters separately.
+        transformed = transform_media(params, inputs["media"], config)
+        mean_level = transformed.reshape(-1, dims.n_channels).mean(0)
         params["beta"] = _reparam(
             "beta", resolve("beta", shapes["beta"], config.priors, defaults),
-            _EFFECT_PROPOSAL.expand(shapes["beta"]), lambda e: e / level_at_mean,
-            -jnp.log(level_at_mean))
+            _EFFECT_PROPOSAL.expand(shapes["beta"]), lambda e: e / mean_level,
+            -jnp.log(mean_level))
         if dims.n_geos is not None:
             params["beta_geo_raw"] = numpyro.sample(
                 "beta_geo_raw", dist.Normal(0.0, 1.0).expand((dims.n_geos, dims.n_channels)))
         rest = _covariates(params, inputs)
-        rest = rest + media_effects(params, inputs["media"], config, dims.n_geos).sum(-1)
+        rest = rest + (transformed * geo_beta(params, dims.n_geos)[..., None, :]).sum(-1)
         # intercept through the mean level of the KPI (unit scale ~ 1): decorrelates it from
         # the trend and the media effects. Shift only, so the Jacobian is 1.
         params["intercept"] = _reparam(

@@ -182,13 +182,14 @@ class OutputsMixin:
         return pd.concat(frames, ignore_index=True)
 
     # ------------------------------------------------------------ prediction
-    def predict(self, future: pd.DataFrame, *, seed: int = 0, include_noise: bool = True,
-                max_draws: int | None = None) -> np.ndarray:
+    def predict(self, future: pd.DataFrame | None = None, *, seed: int = 0,
+                include_noise: bool = True, max_draws: int | None = None) -> np.ndarray:
         """Posterior predictive KPI for future periods, carrying adstock over from history.
 
         Args:
             future: DataFrame with the date, media (and spend, controls, geo) columns for the
-                periods right after the history (no target needed).
+                periods right after the history (no target needed). ``None`` gives the
+                in-sample posterior predictive over the history.
             seed: seed of the observation noise. include_noise: False gives the expected KPI.
             max_draws: thin the posterior to at most this many draws.
 
@@ -197,17 +198,26 @@ class OutputsMixin:
 
         Raises:
             ValueError: bad future data (names the column and date), or an unfitted model.
+
+        Example:
+            >>> future = df.iloc[-4:].assign(date=df["date"].iloc[-4:] + pd.Timedelta(weeks=4))
+            >>> model.predict(future.drop(columns="sales")).shape  # doctest: +SKIP
+            (4000, 4)
         """
         self._require_fit()
-        fut = self.data.future_from_dataframe(future)
         draws = self._draws(max_draws)
-        dates = np.concatenate([self.data.dates, fut.dates])
-        axis = -2
-        media = np.concatenate([self.data.media, fut.media], axis=axis)
-        controls = np.concatenate([self.data.controls, fut.controls], axis=axis)
+        if future is None:
+            dates, media, controls = self.data.dates, self.data.media, self.data.controls
+            n_out = self.data.n_time
+        else:
+            fut = self.data.future_from_dataframe(future)
+            dates = np.concatenate([self.data.dates, fut.dates])
+            media = np.concatenate([self.data.media, fut.media], axis=-2)
+            controls = np.concatenate([self.data.controls, fut.controls], axis=-2)
+            n_out = fut.n_time
         inputs = self._inputs(dates, media, controls)
         mu = np.asarray(_expected(draws, inputs, self._target_scale(), self.config,
-                                  self._n_geos(), fut.n_time), dtype=np.float64)
+                                  self._n_geos(), n_out), dtype=np.float64)
         if include_noise:
             mu = mu + self._noise(draws, mu.shape, seed)
         return np.moveaxis(mu, 1, 2) if self.data.is_geo else mu

@@ -1,0 +1,1 @@
+"""Benchmarks for mmm_jax (run from the repository root: ``python -m benchmarks.<name>``)."""

@@ -1,0 +1,217 @@
+"""ArviZ export and save/load without pickle.
+
+A saved model is a directory:
+
+* ``config.json``: format version, model configuration (priors as distribution class name +
+  parameters), sampler settings, seed, the data's column roles and a SHA-256 of each file;
+* ``posterior.nc``: the ArviZ InferenceData (posterior, sample_stats, observed_data) as NetCDF;
+* ``data.nc``: the fitted data in original units (float64, bit for bit).
+
+Loading checks the format version and the checksums, so a corrupted or foreign file fails with a
+``ValueError`` instead of a wrong model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import pathlib
+
+import arviz as az
+import numpy as np
+import numpyro.distributions as dist
+import xarray as xr
+
+from mmm_jax.data import MMMData
+from mmm_jax.sampler import SamplerConfig
+
+FORMAT = "mmm_jax"
+FORMAT_VERSION = 1
+FILES = ("posterior.nc", "data.nc")
+
+
+def _dims(model) -> dict[str, list[str]]:
+    """Dimension names of every posterior site (after the chain and draw axes)."""
+    data = model.data
+    geo = ["geo"] if data.is_geo else []
+    dims = {"beta": ["channel"], "beta_raw": ["channel"], "beta_geo_sd": ["channel"],
+            "beta_geo_raw": ["geo", "channel"], "intercept": geo, "intercept_raw": geo,
+            "sigma": geo, "season": ["fourier"], "dow": ["weekday"], "gamma": ["control"],
+            "trend": [], "nu": []}
+    for name, value in model.samples.items():
+        if name not in dims:  # kernel parameters: one per channel
+            dims[name] = ["channel"] if np.ndim(value) == 3 else []
+    return {k: v for k, v in dims.items() if k in model.samples}
+
+
+def _coords(model) -> dict:
+    data = model.data
+    coords = {"channel": list(data.channels), "control": list(data.control_names),
+              "date": np.asarray(data.dates),
+              "fourier": [f"{f}_{k}" for f in ("sin", "cos")
+                          for k in range(1, model.config.seasonality_degree + 1)],
+              "weekday": ["Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+    if data.is_geo:
+        coords["geo"] = list(data.geos)
+    return coords
+
+
+def to_inference_data(model) -> az.InferenceData:
+    """ArviZ InferenceData of a fitted model (posterior on the model's scale, observed KPI in
+    original units, media/spend/controls as constant data)."""
+    data = model.data
+    stats = model.sample_stats
+    obs_dims = ["geo", "date"] if data.is_geo else ["date"]
+    series_dims = [*obs_dims, "channel"]
+    return az.from_dict(
+        posterior={k: np.asarray(v) for k, v in model.samples.items()},
+        sample_stats={
+            "diverging": stats["diverging"], "tree_depth": stats["tree_depth"],
+            "n_steps": stats["num_steps"], "acceptance_rate": stats["accept_prob"],
+            "energy": stats["energy"], "lp": -stats["potential_energy"],
+            "step_size": stats["step_size"]},
+        observed_data={"kpi": data.target},
+        constant_data={"media": data.media, "spend": data.spend, "controls": data.controls},
+        coords=_coords(model),
+        dims={**_dims(model), "kpi": obs_dims, "media": series_dims, "spend": series_dims,
+              "controls": [*obs_dims, "control"]},
+    )
+
+
+# ---------------------------------------------------------------- priors <-> JSON
+def prior_to_json(name: str, d: dist.Distribution) -> dict:
+    """``{"dist": class name, "params": {...}}`` for a numpyro distribution.
+
+    Raises:
+        ValueError: the distribution cannot be rebuilt from its parameters (e.g. a
+            transformed or truncated distribution); name the site and the fix.
+    """
+    if isinstance(d, dist.ExpandedDistribution):
+        inner = prior_to_json(name, d.base_dist)
+        return {"expand": list(d.batch_shape), **inner}
+    cls = type(d)
+    if getattr(dist, cls.__name__, None) is not cls:
+        raise ValueError(f"prior for site {name!r} ({cls.__name__}) cannot be saved; use a "
+                         "distribution from numpyro.distributions built from its parameters")
+    params = {k: np.asarray(getattr(d, k)).tolist() for k in cls.arg_constraints if hasattr(d, k)}
+    rebuilt = prior_from_json({"dist": cls.__name__, "params": params})
+    same = all(np.array_equal(np.asarray(getattr(rebuilt, k), np.float64),
+                              np.asarray(getattr(d, k), np.float64)) for k in params)
+    if not same or tuple(rebuilt.batch_shape) != tuple(d.batch_shape):
+        raise ValueError(f"prior for site {name!r} ({cls.__name__}) cannot be rebuilt from its "
+                         "parameters; use a plain numpyro distribution (Normal, HalfNormal, "
+                         "Beta, Gamma, LogNormal, ...)")
+    return {"dist": cls.__name__, "params": params}
+
+
+def prior_from_json(spec: dict) -> dist.Distribution:
+    """Inverse of :func:`prior_to_json`."""
+    cls = getattr(dist, spec["dist"], None)
+    if cls is None or not isinstance(cls, type) or not issubclass(cls, dist.Distribution):
+        raise ValueError(f"unknown prior distribution {spec['dist']!r} in config.json")
+    out = cls(**{k: np.asarray(v) if isinstance(v, list) else v
+                 for k, v in spec["params"].items()})
+    if "expand" in spec:
+        out = out.expand(tuple(spec["expand"]))
+    return out
+
+
+# ---------------------------------------------------------------- save / load
+def _sha256(path: pathlib.Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _data_dataset(data: MMMData) -> xr.Dataset:
+    lead = ["geo"] if data.is_geo else []
+    ds = xr.Dataset(
+        {"target": ([*lead, "date"], data.target),
+         "media": ([*lead, "date", "channel"], data.media),
+         "spend": ([*lead, "date", "channel"], data.spend),
+         "controls": ([*lead, "date", "control"], data.controls)},
+        coords={"date": np.asarray(data.dates), "channel": list(data.channels),
+                "control": list(data.control_names),
+                **({"geo": list(data.geos)} if data.is_geo else {})})
+    return ds
+
+
+def save(model, path) -> None:
+    """Write ``model`` to directory ``path`` (created; existing files are overwritten)."""
+    path = pathlib.Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    priors = {k: prior_to_json(k, v) for k, v in model.config.priors.items()}
+    model.to_inference_data().to_netcdf(str(path / "posterior.nc"), engine="h5netcdf")
+    _data_dataset(model.data).to_netcdf(path / "data.nc", engine="h5netcdf")
+    data = model.data
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": {**{f.name: getattr(model.config, f.name)
+                     for f in dataclasses.fields(model.config) if f.name != "priors"},
+                  "priors": priors},
+        "sampler": dataclasses.asdict(model.sampler),
+        "seed": model.seed,
+        "data": {"spec": data.spec(), "channels": list(data.channels),
+                 "spend_columns": list(data.spend_columns),
+                 "control_names": list(data.control_names), "target_name": data.target_name,
+                 "date_name": data.date_name, "geo_name": data.geo_name, "freq": data.freq},
+        "sha256": {name: _sha256(path / name) for name in FILES},
+    }
+    (path / "config.json").write_text(json.dumps(config, indent=2))
+
+
+def _read_config(path: pathlib.Path) -> dict:
+    file = path / "config.json"
+    if not file.is_file():
+        raise ValueError(f"{path} is not a saved mmm_jax model: config.json is missing")
+    try:
+        config = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{file} is corrupted (not valid JSON: {err}); save the model again")
+    if config.get("format") != FORMAT:
+        raise ValueError(f"{file} is not an mmm_jax model file (format={config.get('format')!r})")
+    version = config.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{file} has format_version={version!r}, this mmm_jax reads version "
+                         f"{FORMAT_VERSION}; load it with the mmm_jax release that saved it")
+    for name in FILES:
+        if not (path / name).is_file():
+            raise ValueError(f"{path / name} is missing; the saved model is incomplete")
+        if _sha256(path / name) != config["sha256"].get(name):
+            raise ValueError(f"{path / name} is corrupted (SHA-256 does not match config.json);"
+                             " restore it or save the model again")
+    return config
+
+
+def load(cls, path):
+    """Rebuild a fitted model saved by :func:`save`."""
+    path = pathlib.Path(path)
+    config = _read_config(path)
+    m = config["model"]
+    priors = {k: prior_from_json(v) for k, v in m.pop("priors").items()}
+    model = cls(**{k: v for k, v in m.items()}, priors=priors)
+    d = config["data"]
+    with xr.open_dataset(path / "data.nc", engine="h5netcdf") as ds:
+        ds = ds.load()
+    geos = tuple(str(g) for g in ds["geo"].values) if "geo" in ds.coords else None
+    data = MMMData(
+        dates=np.asarray(ds["date"].values, dtype="datetime64[ns]"),
+        target=np.asarray(ds["target"].values), media=np.asarray(ds["media"].values),
+        spend=np.asarray(ds["spend"].values), controls=np.asarray(ds["controls"].values),
+        channels=tuple(d["channels"]), spend_columns=tuple(d["spend_columns"]),
+        control_names=tuple(d["control_names"]), target_name=d["target_name"],
+        date_name=d["date_name"], geos=geos, geo_name=d["geo_name"], freq=d["freq"])
+    idata = az.from_netcdf(str(path / "posterior.nc"), engine="h5netcdf")
+    samples = {k: np.asarray(v.values) for k, v in idata.posterior.data_vars.items()}
+    ss = idata.sample_stats
+    stats = {"diverging": ss["diverging"].values, "tree_depth": ss["tree_depth"].values,
+             "num_steps": ss["n_steps"].values, "accept_prob": ss["acceptance_rate"].values,
+             "energy": ss["energy"].values, "potential_energy": -ss["lp"].values,
+             "step_size": ss["step_size"].values}
+    from mmm_jax.features import compute_scales
+
+    model.data, model.scales = data, compute_scales(data)
+    model.sampler = SamplerConfig(**config["sampler"])
+    model.seed = config["seed"]
+    model.samples, model.sample_stats = samples, stats
+    return model

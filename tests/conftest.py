@@ -1,0 +1,43 @@
+"""Shared fixtures: small fitted models reused across test modules (fits are the slow part)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import mmm_jax as mj
+
+# One sampler setting for all small fits, so each model structure compiles once per session.
+SMALL = dict(num_warmup=150, num_samples=150, num_chains=2, progress_bar=False)
+NATIONAL_COLUMNS = dict(date="date", target="sales", media=["tv", "search", "social"],
+                        controls=["price"])
+
+
+def _fit(data, seed=0, check=False, **kwargs):
+    model = mj.MMM(**kwargs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mj.ConvergenceWarning)
+        model.fit(data, seed=seed, check=check, **SMALL)
+    return model
+
+
+@pytest.fixture(scope="session")
+def national_data():
+    return mj.MMMData.from_dataframe(mj.load_example("national"), **NATIONAL_COLUMNS)
+
+
+@pytest.fixture(scope="session")
+def geo_data():
+    return mj.MMMData.from_dataframe(mj.load_example("geo"), geo="geo", **NATIONAL_COLUMNS)
+
+
+@pytest.fixture(scope="session")
+def small_national(national_data):
+    """A short 2-chain fit of the national example (not converged to reference standards)."""
+    return _fit(national_data)
+
+
+@pytest.fixture(scope="session")
+def small_geo(geo_data):
+    return _fit(geo_data)
