@@ -95,9 +95,13 @@ def prior_to_json(name: str, d: dist.Distribution) -> dict:
         raise ValueError(f"prior for site {name!r} ({cls.__name__}) cannot be saved; use a "
                          "distribution from numpyro.distributions built from its parameters")
     params = {k: np.asarray(getattr(d, k)).tolist() for k in cls.arg_constraints if hasattr(d, k)}
-    rebuilt = prior_from_json({"dist": cls.__name__, "params": params})
-    same = all(np.array_equal(np.asarray(getattr(rebuilt, k), np.float64),
-                              np.asarray(getattr(d, k), np.float64)) for k in params)
+    try:
+        rebuilt = prior_from_json({"dist": cls.__name__, "params": params})
+    except (TypeError, ValueError):
+        rebuilt = None
+    same = rebuilt is not None and all(
+        np.array_equal(np.asarray(getattr(rebuilt, k), np.float64),
+                       np.asarray(getattr(d, k), np.float64)) for k in params)
     if not same or tuple(rebuilt.batch_shape) != tuple(d.batch_shape):
         raise ValueError(f"prior for site {name!r} ({cls.__name__}) cannot be rebuilt from its "
                          "parameters; use a plain numpyro distribution (Normal, HalfNormal, "

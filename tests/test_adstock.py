@@ -38,14 +38,16 @@ def ref_convolve(x, w):
 
 
 def ref_delayed_weights(alpha, theta, max_lag=L, normalize=True):
-    w = np.array([[float(a) ** ((lag - th) ** 2) for a, th in zip(alpha, theta)]
-                  for lag in range(max_lag)])
+    w = np.zeros((max_lag, len(alpha)))
+    for c in range(len(alpha)):
+        for lag in range(max_lag):
+            w[lag, c] = float(alpha[c]) ** ((lag - float(theta[c])) ** 2)  # Python: 0.0**0 == 1
     return w / w.sum(0) if normalize else w
 
 
 def ref_weibull_cdf_weights(shape, scale, max_lag=L):
     w = np.ones((max_lag, len(shape)))
-    for c, (k, lam) in enumerate(zip(shape, scale)):
+    for c, (k, lam) in enumerate(zip(shape, scale, strict=True)):
         for lag in range(1, max_lag):
             cdf = 1 - np.exp(-((lag / lam) ** k))
             w[lag, c] = w[lag - 1, c] * (1 - cdf)
@@ -54,7 +56,7 @@ def ref_weibull_cdf_weights(shape, scale, max_lag=L):
 
 def ref_weibull_pdf_weights(shape, scale, max_lag=L):
     w = np.zeros((max_lag, len(shape)))
-    for c, (k, lam) in enumerate(zip(shape, scale)):
+    for c, (k, lam) in enumerate(zip(shape, scale, strict=True)):
         for lag in range(max_lag):
             t = lag + 1.0
             w[lag, c] = k / lam * (t / lam) ** (k - 1) * np.exp(-((t / lam) ** k))
@@ -135,8 +137,8 @@ def run(name, xs, params, *, x64):
     assert tuple(x.shape for x in xs) == LENGTH_SHAPES
     dtype = np.float64 if x64 else np.float32
     with jax.enable_x64(x64):
-        ys = THREE[name]([np.asarray(x, dtype) for x in xs], *[np.asarray(p, dtype) for p in params])
-        return [np.asarray(y) for y in ys]
+        xs, params = [np.asarray(x, dtype) for x in xs], [np.asarray(p, dtype) for p in params]
+        return [np.asarray(y) for y in THREE[name](xs, *params)]
 
 
 # ----------------------------------------------------------------------------- test 1
@@ -147,7 +149,7 @@ def test_matches_float64_reference(name):
     params32 = [p.astype(np.float32) for p in params]  # so both dtypes see the same values
     y64 = run(name, xs, params32, x64=True)
     y32 = run(name, xs, params32, x64=False)
-    for x, a, b in zip(xs, y64, y32):
+    for x, a, b in zip(xs, y64, y32, strict=True):
         expected = ref(x, *[p.astype(np.float64) for p in params32])
         n_time = x.shape[-2]
         assert a.dtype == np.float64 and b.dtype == np.float32
@@ -189,7 +191,7 @@ def test_alpha_zero_is_identity():
     zero = np.zeros(4)
     for name in ("geometric", "delayed"):
         params = [zero] * len(CASES[name][2])  # alpha = 0 (and theta = 0)
-        for x, y in zip(xs, run(name, xs, params, x64=False)):
+        for x, y in zip(xs, run(name, xs, params, x64=False), strict=True):
             np.testing.assert_array_equal(y, x.astype(np.float32), err_msg=name)
         raw = CASES[RAW[name]][0](xs[1].astype(np.float32), *params)
         np.testing.assert_array_equal(raw, xs[1].astype(np.float32), err_msg=RAW[name])
@@ -242,12 +244,16 @@ def test_weights_functions():
     w = np.asarray(ad.delayed_weights(np.array([0.5, 0.8, 0.0, 0.0]), np.array([0, 3, 4, 1.3])))
     assert w.argmax(0).tolist() == [0, 3, 4, 1]
     assert w[4, 2] == 1.0 and w[1, 3] == 1.0 and w[:, 2:].sum() == 2.0
-    # Weibull: extreme but valid parameters stay finite and normalised; CDF weights decay
-    shape, scale = np.array([0.05, 0.3, 10.0, 50.0]), np.array([0.05, 20.0, 0.3, 100.0])
-    for fn in (ad.weibull_cdf_weights, ad.weibull_pdf_weights):
-        w = np.asarray(fn(shape, scale, L))
-        assert np.all(np.isfinite(w))
-        np.testing.assert_allclose(w.sum(0), 1.0, rtol=1e-6)
+    # Weibull: extreme but valid parameters stay finite and normalised, with the mass where a
+    # float64 log-space reference puts it (powers up to 260**50 would overflow float32)
+    shape, scale = np.array([0.05, 0.3, 10.0, 50.0]), np.array([0.05, 20.0, 0.3, 0.05])
+    log_t = np.log(np.arange(1, L + 1))[:, None] - np.log(scale)
+    log_pdf = (shape - 1) * log_t - np.exp(shape * log_t)
+    log_cdf = np.concatenate([np.zeros((1, 4)), -np.cumsum(np.exp(shape * log_t[:-1]), 0)])
+    for fn, log_ref in ((ad.weibull_cdf_weights, log_cdf), (ad.weibull_pdf_weights, log_pdf)):
+        w = np.asarray(fn(shape.astype(np.float32), scale.astype(np.float32), L))
+        ref = np.exp(log_ref - log_ref.max(0))
+        np.testing.assert_allclose(w, ref / ref.sum(0), rtol=1e-4, atol=1e-7, err_msg=str(fn))
     assert np.all(np.diff(np.asarray(ad.weibull_cdf_weights(shape, scale, L)), axis=0) <= 0)
 
 
@@ -301,8 +307,8 @@ def test_series_shorter_than_window():
 GRAD_EDGES = {
     "geometric": (np.array([0.0, 0.3, 0.9, 0.999]),),
     "delayed": (np.array([0.0, 0.3, 0.0, 0.999]), np.array([0.0, 1.3, 4.5, 12.0])),
-    "weibull_cdf": (np.array([0.05, 1.0, 10.0, 50.0]), np.array([0.05, 2.0, 0.3, 100.0])),
-    "weibull_pdf": (np.array([0.05, 1.0, 10.0, 50.0]), np.array([0.05, 2.0, 0.3, 100.0])),
+    "weibull_cdf": (np.array([0.05, 1.0, 10.0, 50.0]), np.array([0.05, 2.0, 0.3, 0.05])),
+    "weibull_pdf": (np.array([0.05, 1.0, 10.0, 50.0]), np.array([100.0, 2.0, 0.3, 0.05])),
 }
 SMOOTH = {
     "geometric": (np.array([0.2, 0.5, 0.9, 0.99]),),

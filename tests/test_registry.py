@@ -47,7 +47,7 @@ def prior_draws(t: tr.Transform, seed=0):
 def media(shape=(N_TIME, N_CHANNEL)):
     x = np.random.default_rng(0).gamma(2.0, 0.5, size=shape)  # unit-mean media
     x[..., ::5, :] = 0.0
-    return jnp.asarray(x, jnp.float32)
+    return x.astype(np.float32)
 
 
 def test_registered_names():

@@ -16,12 +16,10 @@ Normalisation (it changes what the media coefficient means):
 With normalised weights a constant media level ``m`` adstocks to ``m`` (in steady state), so
 the coefficient is the effect of one unit of sustained media.
 
-The ``*_weights`` functions return the ``(max_lag, channel)`` decay weights the kernels use
-(for geometric, the first ``max_lag`` weights of the infinite kernel), for reporting.
+``*_weights`` functions return the ``(max_lag, channel)`` decay weights (for reporting).
 
 References:
-    Jin, Y., Wang, Y., Sun, Y., Chan, D., Koehler, J. (2017). Bayesian Methods for Media Mix
-    Modeling with Carryover and Shape Effects. Google Inc.
+    Jin et al. (2017). Bayesian Methods for Media Mix Modeling with Carryover and Shape Effects.
 """
 
 from __future__ import annotations
@@ -47,8 +45,8 @@ __all__ = [
 DEFAULT_MAX_LAG = 13
 """Default window of the finite-lag kernels: lags 0..12, a quarter of weekly data."""
 
-# (j / scale) ** shape is evaluated as exp(z); beyond z = 30 the survival exp(-e^z) is already
-# 0 in float64, so clipping z changes no value but keeps exp, cumsum and gradients finite.
+# (t / scale) ** shape is evaluated as exp(z); beyond z = 30 a weight exp(-e^z) is already 0 in
+# float64, so exp is continued linearly there: no overflow, finite gradients, same ordering.
 _MAX_LOG_POWER = 30.0
 # log(alpha) used when alpha == 0 (0 ** 0 == 1, 0 ** d == 0 for d > 0): finite, below the log
 # of every positive float64, so weights stay monotone in alpha and gradients stay finite.
@@ -81,13 +79,25 @@ def _param(p: ArrayLike, name: str, dtype, n_channels: int | None, fn: str) -> j
     return p
 
 
-def _check_lag(max_lag: int, fn: str) -> None:
+def _prepare(fn: str, x: ArrayLike, **params: ArrayLike) -> tuple[jax.Array, list[jax.Array]]:
+    """Check ``x`` and cast each ``(channel,)`` parameter to its dtype."""
+    x = _as_float(x)
+    _check_x(x, fn)
+    return x, [_param(p, name, x.dtype, x.shape[-1], fn) for name, p in params.items()]
+
+
+def _weight_params(fn: str, max_lag: int, **params: ArrayLike) -> list[jax.Array]:
+    """Check ``max_lag``; cast the parameters to one float dtype, each at least 1-D."""
     if int(max_lag) != max_lag or max_lag < 1:
         raise ValueError(f"{fn}: max_lag must be an integer >= 1, got {max_lag!r}; use e.g. 13.")
+    dtype = jnp.result_type(*[_as_float(p).dtype for p in params.values()])
+    return [jnp.atleast_1d(_param(p, k, dtype, None, fn)) for k, p in params.items()]
 
 
-def _lags(max_lag: int, dtype) -> jax.Array:
-    return jnp.arange(max_lag, dtype=dtype)[:, None]  # (lag, 1)
+def _exp_linear_above(z: jax.Array, z_max: float = _MAX_LOG_POWER) -> jax.Array:
+    """``exp(z)`` for ``z <= z_max``, continued as ``e^z_max (1 + z - z_max)`` above (C1)."""
+    e_max = jnp.exp(jnp.asarray(z_max, z.dtype))
+    return jnp.where(z <= z_max, jnp.exp(jnp.minimum(z, z_max)), e_max * (1 + z - z_max))
 
 
 def _log_weights_to_weights(log_w: jax.Array, normalize: bool) -> jax.Array:
@@ -157,9 +167,7 @@ def geometric_weights(
     >>> geometric_weights(jnp.array([0.5]), 3)[:, 0]
     Array([0.5  , 0.25 , 0.125], dtype=float32)
     """
-    _check_lag(max_lag, "geometric_weights")
-    alpha = _param(alpha, "alpha", _as_float(alpha).dtype, None, "geometric_weights")
-    alpha = jnp.atleast_1d(alpha)
+    (alpha,) = _weight_params("geometric_weights", max_lag, alpha=alpha)
     # cumprod of [1, a, a, ...]: 0**0 == 1 and finite gradients at alpha == 0.
     ones = jnp.ones((1,) + alpha.shape, alpha.dtype)
     steps = jnp.concatenate([ones, jnp.broadcast_to(alpha, (max_lag - 1,) + alpha.shape)])
@@ -189,9 +197,7 @@ def geometric_adstock(x: ArrayLike, alpha: ArrayLike, *, normalize: bool = True)
     >>> geometric_adstock(jnp.array([[1.0], [0.0], [0.0]]), jnp.array([0.5]))[:, 0]
     Array([0.5  , 0.25 , 0.125], dtype=float32)
     """
-    x = _as_float(x)
-    _check_x(x, "geometric_adstock")
-    alpha = _param(alpha, "alpha", x.dtype, x.shape[-1], "geometric_adstock")
+    x, (alpha,) = _prepare("geometric_adstock", x, alpha=alpha)
     xs = jnp.moveaxis(x, -2, 0)  # (time, ..., channel)
 
     def step(carry, x_t):
@@ -232,13 +238,10 @@ def delayed_weights(
     >>> delayed_weights(jnp.array([0.0]), jnp.array([1.0]), 3)[:, 0]
     Array([0., 1., 0.], dtype=float32)
     """
-    _check_lag(max_lag, "delayed_weights")
-    dtype = jnp.result_type(_as_float(alpha).dtype, _as_float(theta).dtype)
-    alpha = jnp.atleast_1d(_param(alpha, "alpha", dtype, None, "delayed_weights"))
-    theta = jnp.atleast_1d(_param(theta, "theta", dtype, None, "delayed_weights"))
+    alpha, theta = _weight_params("delayed_weights", max_lag, alpha=alpha, theta=theta)
     pos = alpha > 0
     log_alpha = jnp.where(pos, jnp.log(jnp.where(pos, alpha, 1)), _LOG_ZERO)
-    log_w = (_lags(max_lag, dtype) - theta) ** 2 * log_alpha
+    log_w = (jnp.arange(max_lag, dtype=alpha.dtype)[:, None] - theta) ** 2 * log_alpha
     return _log_weights_to_weights(log_w, normalize)
 
 
@@ -278,23 +281,8 @@ def delayed_adstock(
         Jin et al. (2017), Bayesian Methods for Media Mix Modeling with Carryover and Shape
         Effects, eq. (1).
     """
-    x = _as_float(x)
-    _check_x(x, "delayed_adstock")
-    alpha = _param(alpha, "alpha", x.dtype, x.shape[-1], "delayed_adstock")
-    theta = _param(theta, "theta", x.dtype, x.shape[-1], "delayed_adstock")
+    x, (alpha, theta) = _prepare("delayed_adstock", x, alpha=alpha, theta=theta)
     return lag_convolve(x, delayed_weights(alpha, theta, max_lag, normalize=normalize))
-
-
-def _log_ratio_power(shape: jax.Array, scale: jax.Array, t: jax.Array) -> jax.Array:
-    """``log((t / scale) ** shape)`` clipped above at ``_MAX_LOG_POWER`` (t >= 1)."""
-    return jnp.minimum(shape * (jnp.log(t) - jnp.log(scale)), _MAX_LOG_POWER)
-
-
-def _weibull_params(shape, scale, fn):
-    dtype = jnp.result_type(_as_float(shape).dtype, _as_float(scale).dtype)
-    shape = jnp.atleast_1d(_param(shape, "shape", dtype, None, fn))
-    scale = jnp.atleast_1d(_param(scale, "scale", dtype, None, fn))
-    return shape, scale, dtype
 
 
 def weibull_cdf_weights(
@@ -321,13 +309,11 @@ def weibull_cdf_weights(
     >>> bool(w[0] > w[1] > w[2]), round(float(w.sum()), 6)
     (True, 1.0)
     """
-    _check_lag(max_lag, "weibull_cdf_weights")
-    shape, scale, dtype = _weibull_params(shape, scale, "weibull_cdf_weights")
-    j = jnp.arange(1, max_lag, dtype=dtype)[:, None]
-    hazard = jnp.exp(_log_ratio_power(shape, scale, j))  # -log(1 - F(j)), (lag-1, channel)
-    log_w = jnp.concatenate(
-        [jnp.zeros((1,) + hazard.shape[1:], dtype), -jnp.cumsum(hazard, axis=0)], axis=0
-    )
+    shape, scale = _weight_params("weibull_cdf_weights", max_lag, shape=shape, scale=scale)
+    log_j = jnp.log(jnp.arange(1, max_lag, dtype=shape.dtype))[:, None] - jnp.log(scale)
+    hazard = _exp_linear_above(shape * log_j)  # -log(1 - F(j)) = (j / scale) ** shape
+    zero = jnp.zeros((1,) + hazard.shape[1:], hazard.dtype)
+    log_w = jnp.concatenate([zero, -jnp.cumsum(hazard, axis=0)])  # log w_0 = log 1
     return _log_weights_to_weights(log_w, True)
 
 
@@ -354,10 +340,9 @@ def weibull_pdf_weights(
     >>> int(w.argmax()), round(float(w.sum()), 6)
     (2, 1.0)
     """
-    _check_lag(max_lag, "weibull_pdf_weights")
-    shape, scale, dtype = _weibull_params(shape, scale, "weibull_pdf_weights")
-    log_t = jnp.log(jnp.arange(1, max_lag + 1, dtype=dtype))[:, None] - jnp.log(scale)
-    log_w = (shape - 1) * log_t - jnp.exp(jnp.minimum(shape * log_t, _MAX_LOG_POWER))
+    shape, scale = _weight_params("weibull_pdf_weights", max_lag, shape=shape, scale=scale)
+    log_t = jnp.log(jnp.arange(1, max_lag + 1, dtype=shape.dtype))[:, None] - jnp.log(scale)
+    log_w = (shape - 1) * log_t - _exp_linear_above(shape * log_t)
     return _log_weights_to_weights(log_w, True)
 
 
@@ -383,10 +368,7 @@ def weibull_cdf_adstock(
     >>> jnp.allclose(y[-1], 1.0)
     Array(True, dtype=bool)
     """
-    x = _as_float(x)
-    _check_x(x, "weibull_cdf_adstock")
-    shape = _param(shape, "shape", x.dtype, x.shape[-1], "weibull_cdf_adstock")
-    scale = _param(scale, "scale", x.dtype, x.shape[-1], "weibull_cdf_adstock")
+    x, (shape, scale) = _prepare("weibull_cdf_adstock", x, shape=shape, scale=scale)
     return lag_convolve(x, weibull_cdf_weights(shape, scale, max_lag))
 
 
@@ -412,8 +394,5 @@ def weibull_pdf_adstock(
     >>> jnp.allclose(y[-1], 1.0)
     Array(True, dtype=bool)
     """
-    x = _as_float(x)
-    _check_x(x, "weibull_pdf_adstock")
-    shape = _param(shape, "shape", x.dtype, x.shape[-1], "weibull_pdf_adstock")
-    scale = _param(scale, "scale", x.dtype, x.shape[-1], "weibull_pdf_adstock")
+    x, (shape, scale) = _prepare("weibull_pdf_adstock", x, shape=shape, scale=scale)
     return lag_convolve(x, weibull_pdf_weights(shape, scale, max_lag))
