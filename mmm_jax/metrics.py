@@ -18,8 +18,8 @@ def hdi(x, prob: float = HDI_PROB) -> tuple[np.ndarray, np.ndarray]:
         ``(low, high)``, each shaped ``x.shape[1:]``.
 
     >>> low, high = hdi(np.arange(100.0), 0.9)
-    >>> float(high - low)
-    89.0
+    >>> float(high - low)  # the 91 draws 0..90 (floor(0.9 * 100) + 1, as ArviZ)
+    90.0
     """
     if not 0.0 < prob < 1.0:
         raise ValueError(f"hdi prob={prob!r} must be in (0, 1), e.g. 0.9")
