@@ -7,6 +7,7 @@ import pandas as pd
 
 from mmm_jax import diagnostics as diag_mod
 from mmm_jax import outputs
+from mmm_jax.allocate import AllocatorMixin
 from mmm_jax.config import ModelConfig
 from mmm_jax.data import MMMData
 from mmm_jax.features import Scales, compute_scales, design
@@ -14,7 +15,7 @@ from mmm_jax.model import Dims, make_model
 from mmm_jax.sampler import SamplerConfig, run_nuts
 
 
-class MMM(outputs.OutputsMixin):
+class MMM(outputs.OutputsMixin, AllocatorMixin):
     """Bayesian media mix model: media -> adstock -> saturation -> contribution, plus baseline.
 
     Args:

@@ -114,7 +114,7 @@ def _report(i):
         _ACTIVE[-1].update(i)
 
 
-def _build_runner(model, sampler: SamplerConfig, report_every: int):
+def _build_runner(model, sampler: SamplerConfig, report_every: int, many: bool = False):
     total = sampler.num_warmup + sampler.num_samples
 
     def potential_gen(inputs, y):
@@ -151,6 +151,9 @@ def _build_runner(model, sampler: SamplerConfig, report_every: int):
         return constrained, stats
 
     method = sampler.resolved_chain_method()
+    if many:  # independent datasets stacked on a leading axis: vmap over them, then chains
+        chains = jax.vmap(one_chain, in_axes=(0, None, None))
+        return jax.jit(jax.vmap(chains, in_axes=(0, 0, 0)))
     if method == "parallel":
         n_dev = _parallel_devices(sampler.num_chains)
         per_device = jax.pmap(jax.vmap(one_chain, in_axes=(0, None, None)),
@@ -198,28 +201,36 @@ def initial_values(model, inputs, y, key, jitter: float) -> dict:
     return out
 
 
-def run_nuts(model, inputs: dict, y, sampler: SamplerConfig, seed: int, cache_key) -> SampleResult:
+def run_nuts(model, inputs: dict, y, sampler: SamplerConfig, seed, cache_key, *,
+             many: bool = False) -> SampleResult:
     """Sample the posterior of ``model(inputs, y)`` with NUTS.
 
     Args:
         model: a numpyro model ``model(inputs, y)``.
         inputs: dict of arrays (unit-scale design). y: unit-scale target.
-        sampler: NUTS settings. seed: integer seed (same seed -> same draws).
+        sampler: NUTS settings. seed: integer seed (same seed -> same draws); with ``many``,
+            a sequence of seeds, one per dataset.
         cache_key: hashable identity of the model structure; runs with the same key, sampler
             settings and array shapes reuse one compiled program.
+        many: ``inputs`` and ``y`` hold K independent same-shaped datasets stacked on a
+            leading axis; they are sampled in one vectorised program.
 
     Returns:
-        :class:`SampleResult` with NumPy arrays.
+        :class:`SampleResult` with NumPy arrays (a leading dataset axis with ``many``).
     """
-    keys = jax.random.split(jax.random.PRNGKey(seed), sampler.num_chains)
+    if many:
+        keys = jnp.stack([jax.random.split(jax.random.PRNGKey(int(s)), sampler.num_chains)
+                          for s in seed])
+    else:
+        keys = jax.random.split(jax.random.PRNGKey(seed), sampler.num_chains)
     settings = dataclasses.replace(sampler, progress_bar=bool(sampler.progress_bar))
-    runner_key = (cache_key, settings, settings.resolved_chain_method())
+    runner_key = (cache_key, settings, "many" if many else settings.resolved_chain_method())
     total = sampler.num_warmup + sampler.num_samples
     report_every = max(1, total // 200)
     with _LOCK:
         runner = _RUNNERS.get(runner_key)
         if runner is None:
-            runner = _build_runner(model, settings, report_every)
+            runner = _build_runner(model, settings, report_every, many=many)
             _RUNNERS[runner_key] = runner
         progress = _Progress(total, sampler.progress_bar)
         _ACTIVE.append(progress)

@@ -115,11 +115,15 @@ def exact_plan(z, lower, upper, total=None, fallback=None) -> np.ndarray:
             residual = total - t.sum()
             if residual == 0:
                 break
+            # spread over the channels with room, in proportion to their spend (so a channel
+            # at 0 stays there unless no other channel has room)
             room = upper - t if residual > 0 else t - lower
-            room = np.minimum(room, abs(residual))
-            if room.sum() <= 0:
+            weight = np.where(room > 0, np.minimum(t, room), 0.0)
+            if weight.sum() <= 0:
+                weight = np.minimum(room, abs(residual))
+            if weight.sum() <= 0:
                 break
-            t = np.clip(t + np.sign(residual) * abs(residual) * room / room.sum(), lower, upper)
+            t = np.clip(t + residual * weight / weight.sum(), lower, upper)
     s = z.shape[0]
     fallback = np.full(z.shape, 1.0 / s) if fallback is None else np.asarray(fallback, float)
     shares = np.where(old > 0, z / np.where(old > 0, old, 1.0), fallback)

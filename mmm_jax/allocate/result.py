@@ -42,7 +42,7 @@ class BudgetResult:
         lift: ``kpi - reference_kpi`` per draw (paired): ``mean``, ``hdi_low``, ``hdi_high``
             and ``relative`` (mean lift / mean reference KPI).
         channels: per channel: ``spend``, ``reference_spend``, ``kpi`` (mean), ``kpi_hdi_low``,
-            ``kpi_hdi_high``, ``roi`` (kpi / spend), ``mroi`` (d E[KPI] / d spend along the
+            ``kpi_hdi_high``, ``reference_kpi`` (mean), ``roi`` (kpi / spend), ``mroi`` (d E[KPI] / d spend along the
             channel's plan), ``lower``, ``upper`` (bounds) and ``status`` (``"locked"``,
             ``"lower"``, ``"upper"`` or ``""`` when strictly inside its bounds).
         objective: the optimised objective's value at the plan (KPI value units).
@@ -71,6 +71,7 @@ class BudgetResult:
     convergence: dict | None
     spend_by_geo: pd.DataFrame | None
     settings: dict
+    _plan: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (Gz, P, C) layout
 
     @property
     def budget(self) -> float:
@@ -81,6 +82,24 @@ class BudgetResult:
     def roi(self) -> float:
         """Total ROI: mean incremental KPI / total spend."""
         return float(self.kpi["mean"] / self.budget) if self.budget > 0 else float("nan")
+
+    @property
+    def n_periods(self) -> int:
+        """Horizon length in model periods."""
+        return int(self.settings["n_periods"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per-channel table for plots and reports: ``current_spend`` (reference),
+        ``optimal_spend``, ``current_kpi``, ``optimal_kpi`` (+ ``_hdi_low``/``_hdi_high``),
+        ``roi``, ``mroi``, ``status``; ``attrs`` holds ``periods`` and ``budget``."""
+        c = self.channels
+        out = pd.DataFrame({
+            "current_spend": c["reference_spend"], "optimal_spend": c["spend"],
+            "current_kpi": c["reference_kpi"], "optimal_kpi": c["kpi"],
+            "optimal_kpi_hdi_low": c["kpi_hdi_low"], "optimal_kpi_hdi_high": c["kpi_hdi_high"],
+            "roi": c["roi"], "mroi": c["mroi"], "status": c["status"]}, index=c.index)
+        out.attrs.update(periods=self.n_periods, budget=self.budget)
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Plan vs reference: rows ``spend``, ``kpi``, ``kpi_hdi_low``, ``kpi_hdi_high``,

@@ -194,16 +194,21 @@ def solve(starts, response: Response, problem: Problem, settings: Settings) -> S
             k, u, state, history, _ = carry
             value, grad = value_and_grad(u)
             g_map = mapping(u, grad)
-            updates, state = optimiser.update(-g_map, state, u)
-            u = proj(optax.apply_updates(u, updates))
-            return k + 1, u, state, history.at[k].set(value), jnp.abs(g_map).max()
+            pg = jnp.abs(g_map).max()
+            updates, new_state = optimiser.update(-g_map, state, u)
+            moved = proj(optax.apply_updates(u, updates))
+            done = pg <= settings.tol  # keep the iterate the test was made at
+            u = jnp.where(done, u, moved)
+            state = jax.tree.map(lambda a, b: jnp.where(done, a, b), state, new_state)
+            return k + 1, u, state, history.at[k].set(value), pg
 
         history = jnp.full((settings.steps,), jnp.nan, u0.dtype)
         init = (jnp.zeros((), jnp.int32), u0, optimiser.init(u0), history,
                 jnp.asarray(jnp.inf, u0.dtype))
         k, u, _, history, _ = jax.lax.while_loop(cond, step, init)
         value, grad = value_and_grad(u)
-        return u * problem.unit, value * problem.scale, history, jnp.abs(mapping(u, grad)).max(), k
+        pg = jnp.abs(mapping(u, grad)).max()
+        return u * problem.unit, value * problem.scale, history, pg, k
 
     plan, value, history, pg, steps = jax.vmap(run)(jax.vmap(proj)(starts / problem.unit))
     return SolveInfo(plan, value, history, pg, steps)

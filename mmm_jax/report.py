@@ -1,0 +1,244 @@
+"""One self-contained HTML report of a fitted model (PNG plots embedded as data URIs).
+
+Sections: data summary, convergence gate (pass/fail with the numbers), model fit, ROI table,
+decomposition, response curves and adstock, the budget allocation (when one is given), and
+prior vs posterior. :func:`write_report` also writes each plot as a PNG file.
+
+Example:
+    >>> from mmm_jax.report import write_report
+    >>> write_report(model, "out")  # doctest: +SKIP
+    PosixPath('out/report.html')
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import pathlib
+
+import numpy as np
+import pandas as pd
+
+from mmm_jax import _report_html
+from mmm_jax import diagnostics as diag_mod
+from mmm_jax._allocation_frame import allocation_frame
+
+__all__ = ["render", "write_report"]
+
+_ALT = {
+    "fit": "Actual vs predicted KPI with the 90% predictive band",
+    "decomposition": "Baseline and channel contributions stacked over time",
+    "roi": "ROI and marginal ROI per channel with 90% HDIs",
+    "response_curves": "Response curves per channel with current and optimal spend",
+    "adstock": "Adstock decay weights per lag",
+    "priors": "Prior vs posterior per parameter",
+    "convergence": "R-hat, ESS and a rank plot",
+    "budget": "Spend per channel before and after the allocation",
+}
+
+
+def _e(x) -> str:
+    return html.escape(str(x))
+
+
+def _img(name: str, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img id="img-{name}" alt="{_e(_ALT.get(name, name))}" src="data:image/png;base64,{data}">'
+
+
+def _table(rows: list[list], header: list[str] | None = None, css: str = "") -> str:
+    head = ""
+    if header:
+        head = "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr></thead>"
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    cls = f' class="{css}"' if css else ""
+    return f"<table{cls}>{head}<tbody>{body}</tbody></table>"
+
+
+def _num(x, digits: int = 2) -> str:
+    x = float(x)
+    if not np.isfinite(x):
+        return "&infin;" if x > 0 else "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def _interval(mean, low, high, digits: int = 2) -> str:
+    return f"{_num(mean, digits)} <span class='note'>[{_num(low, digits)}, {_num(high, digits)}]</span>"
+
+
+# ------------------------------------------------------------------ sections
+def _data_section(model) -> str:
+    data = model.data
+    dates = pd.DatetimeIndex(data.dates)
+    target = np.asarray(data.target, dtype=np.float64)
+    spend = np.asarray(data.spend).reshape(-1, data.n_channels)
+    media = np.asarray(data.media).reshape(-1, data.n_channels)
+    per_period = spend.sum(0) / data.n_time
+    facts = [
+        ["periods", f"{data.n_time} ({'weekly' if data.freq == 'W' else 'daily'})"],
+        ["dates", f"{dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}"],
+        ["geos", _e(", ".join(data.geos)) if data.is_geo else "national"],
+        ["KPI", f"{_e(data.target_name)}: total {_num(target.sum(), 0)}, mean per period "
+                f"{_num(target.reshape(-1, data.n_time).sum(0).mean(), 0)}"],
+        ["controls", _e(", ".join(data.control_names)) or "none"],
+    ]
+    rows = [[_e(c), _num(spend[:, j].sum(), 0), f"{spend[:, j].sum() / spend.sum():.1%}",
+             _num(per_period[j], 0), f"{np.mean(media[:, j] == 0):.0%}"]
+            for j, c in enumerate(data.channels)]
+    return (_table(facts, css="facts") + _table(rows, ["channel", "total spend", "share of spend",
+                                          "spend per period", "periods with no media"]))
+
+
+def _gate_section(model) -> str:
+    d = model.diagnostics()
+    problems = diag_mod.problems(model.diagnostics(detail=True))
+    verdict = "PASS" if d["passed"] else "FAIL"
+
+    def row(name, value, rule, ok, where=""):
+        mark = "<span class='ok'>&#10003;</span>" if ok else "<span class='bad'>&#10007;</span>"
+        return [name, value, rule, mark, _e(where)]
+
+    rhat_ok = d["num_chains"] > 1 and d["max_rhat"] <= diag_mod.RHAT_MAX
+    rows = [
+        row("max R-hat (rank-normalised split)", _num(d["max_rhat"], 4),
+            f"&le; {diag_mod.RHAT_MAX}", rhat_ok, d["worst_rhat"] or ""),
+        row("min bulk ESS", _num(d["min_ess_bulk"], 0), f"&ge; {diag_mod.ESS_MIN}",
+            d["min_ess_bulk"] >= diag_mod.ESS_MIN, d["worst_ess_bulk"]),
+        row("min tail ESS", _num(d["min_ess_tail"], 0), f"&ge; {diag_mod.ESS_MIN}",
+            d["min_ess_tail"] >= diag_mod.ESS_MIN, d["worst_ess_tail"]),
+        row("divergent transitions", str(d["divergences"]), "= 0", d["divergences"] == 0),
+        row("draws at max tree depth", f"{d['tree_depth_saturation']:.1%}",
+            f"&le; {diag_mod.TREE_DEPTH_SATURATION_MAX:.0%}",
+            d["tree_depth_saturation"] <= diag_mod.TREE_DEPTH_SATURATION_MAX),
+    ]
+    s = model.sampler
+    out = (f"<p><span id='gate' class='badge {verdict.lower()}'>{verdict}</span> "
+           f"{d['num_chains']} chains &times; {d['num_draws']} draws "
+           f"(after {s.num_warmup} warmup), {d['mean_steps']:.1f} leapfrog steps per draw</p>")
+    out += _table(rows, ["check", "value", "rule", "", "worst parameter"])
+    if problems:
+        out += "<ul>" + "".join(f"<li>{_e(p)}</li>" for p in problems) + "</ul>"
+        out += ("<p class='note'>Do not act on these estimates yet: run longer chains "
+                "(more warmup and samples) or revisit the priors.</p>")
+    return out + "<p class='note'>Per-parameter R-hat, ESS and a rank plot: see " \
+                 "<a href='#diagnostics'>sampler diagnostics</a>.</p>"
+
+
+def _fit_section(model, png: bytes) -> str:
+    m = model.fit_metrics()
+    return (f"<p>In-sample R&sup2; = <b>{m['r2']:.3f}</b>, MAPE = <b>{m['mape']:.2f}%</b> "
+            "(posterior-mean expected KPI against the observed KPI).</p>" + _img("fit", png))
+
+
+def _roi_section(summary: pd.DataFrame, png: bytes) -> str:
+    rows = []
+    for channel, r in summary.iterrows():
+        rows.append([
+            _e(channel), _num(r["spend"], 0),
+            _interval(100 * r["share"], 100 * r["share_hdi_low"], 100 * r["share_hdi_high"], 1),
+            _interval(r["roi"], r["roi_hdi_low"], r["roi_hdi_high"]),
+            _interval(r["mroi"], r["mroi_hdi_low"], r["mroi_hdi_high"]),
+            _interval(r["cost_per_kpi"], r["cost_per_kpi_hdi_low"], r["cost_per_kpi_hdi_high"],
+                      3)])
+    table = _table(rows, ["channel", "spend", "contribution share %", "ROI", "marginal ROI",
+                          "cost per KPI"])
+    return (table + "<p class='note'>Posterior mean [90% HDI]. ROI = incremental KPI over the "
+            "history / spend; marginal ROI = extra KPI per extra unit of spend at the "
+            "historical level.</p>" + _img("roi", png))
+
+
+def _allocation_section(frame: pd.DataFrame, png: bytes) -> str:
+    has_kpi = {"current_kpi", "optimal_kpi"} <= set(frame.columns)
+    rows = []
+    for channel, r in frame.iterrows():
+        cur, opt = r["current_spend"], r["optimal_spend"]
+        row = [_e(channel), _num(cur, 0), _num(opt, 0),
+               f"{opt / cur - 1:+.1%}" if cur > 0 else "new"]
+        if has_kpi:
+            row += [_num(r["current_kpi"], 0), _num(r["optimal_kpi"], 0)]
+        rows.append(row)
+    header = ["channel", "current spend", "optimal spend", "change"]
+    if has_kpi:
+        header += ["current KPI", "optimal KPI"]
+    periods = frame.attrs.get("periods")
+    lead = (f"<p>Budget {_num(frame.attrs['budget'], 0)}"
+            + (f" over {periods} periods" if periods else "") + ".")
+    if has_kpi and frame["current_kpi"].sum() > 0:
+        lift = frame["optimal_kpi"].sum() / frame["current_kpi"].sum() - 1
+        lead += f" Expected media KPI {lift:+.1%} against the current mix."
+    return lead + "</p>" + _table(rows, header) + _img("budget", png)
+
+
+# ------------------------------------------------------------------ page
+def render(model, *, allocation=None, title: str | None = None,
+           figures: dict | None = None, dpi: int = 100) -> tuple[str, dict[str, bytes]]:
+    """Build the report.
+
+    Args:
+        model: a fitted :class:`mmm_jax.MMM`.
+        allocation: optional result of ``model.optimize_budget(...)`` (or its table).
+        title: page title (default "mmm_jax report: <KPI>").
+        figures: already built figures by name (default :func:`mmm_jax.plot.all_figures`).
+        dpi: PNG resolution.
+
+    Returns:
+        ``(html, pngs)``: the page and the PNG bytes of each plot by name.
+    """
+    import mmm_jax
+    from mmm_jax import plot
+
+    model._require_fit()
+    frame = allocation_frame(allocation) if allocation is not None else None
+    summary = model.channel_summary()
+    if figures is None:
+        figures = plot.all_figures(model, frame, summary=summary)
+    pngs = {name: plot.png_bytes(fig, dpi) for name, fig in figures.items()}
+    title = title or f"mmm_jax report: {model.data.target_name}"
+    c, s = model.config, model.sampler
+    meta = (f"{_e(c.adstock)} adstock, {_e(c.saturation)} saturation, {_e(c.likelihood)} "
+            f"likelihood; NUTS {s.num_chains} chains &times; ({s.num_warmup} + "
+            f"{s.num_samples}), seed {model.seed}; generated "
+            f"{_dt.datetime.now():%Y-%m-%d %H:%M} by mmm_jax {mmm_jax.__version__}")
+    sections = [
+        ("data", "Data", _data_section(model)),
+        ("convergence", "Convergence gate", _gate_section(model)),
+        ("fit", "Model fit", _fit_section(model, pngs["fit"])),
+        ("roi", "ROI by channel", _roi_section(summary, pngs["roi"])),
+        ("decomposition", "Decomposition", _img("decomposition", pngs["decomposition"])),
+        ("response-curves", "Response curves and carryover",
+         _img("response_curves", pngs["response_curves"]) + _img("adstock", pngs["adstock"])),
+    ]
+    if frame is not None:
+        sections.append(("allocation", "Budget allocation",
+                         _allocation_section(frame, pngs["budget"])))
+    sections.append(("priors", "Prior vs posterior", _img("priors", pngs["priors"])))
+    sections.append(("diagnostics", "Sampler diagnostics",
+                     _img("convergence", pngs["convergence"])))
+    page = _report_html.page(title=_e(title), meta=meta, sections=sections,
+                             footer="Self-contained report: every image is embedded.")
+    return page, pngs
+
+
+def write_report(model, out_dir, *, allocation=None, title: str | None = None,
+                 plots_dir: str | None = "plots", dpi: int = 100) -> pathlib.Path:
+    """Write ``out_dir/report.html`` and, unless ``plots_dir`` is None, each plot as
+    ``out_dir/<plots_dir>/<name>.png``.
+
+    Args:
+        model: a fitted :class:`mmm_jax.MMM`. allocation: optional allocation result.
+        out_dir: directory (created). title: page title. dpi: PNG resolution.
+
+    Returns:
+        The path of ``report.html``.
+    """
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    page, pngs = render(model, allocation=allocation, title=title, dpi=dpi)
+    if plots_dir is not None:
+        (out / plots_dir).mkdir(parents=True, exist_ok=True)
+        for name, png in pngs.items():
+            (out / plots_dir / f"{name}.png").write_bytes(png)
+    path = out / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
