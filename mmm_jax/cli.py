@@ -1,13 +1,24 @@
-"""Command line: ``mmm-jax demo`` (also ``python -m mmm_jax demo``).
+"""Command line ``mmm-jax`` (also ``python -m mmm_jax``).
 
-``demo`` fits the embedded national example (or ``--example geo``) and prints the channel
-table (ROI, marginal ROI, cost per KPI, contribution share with 90% HDIs), the in-sample fit and
-the convergence diagnostics; ``--out DIR`` also saves the fitted model there.
+* ``demo [--out DIR]``: fit the embedded example, print the channel table (ROI, marginal ROI,
+  cost per KPI, contribution share with 90% HDIs), the fit and the convergence diagnostics,
+  allocate a budget (when the allocator is available) and, with ``--out``, save the model and
+  write ``DIR/report.html`` with the plots as PNG files in ``DIR/plots``.
+* ``fit DATA.csv --config CONFIG.toml --out DIR``: columns, transforms, priors and sampler
+  settings from a TOML file (see :mod:`mmm_jax._config_file`); saves the model and the report.
+* ``optimize MODEL_DIR --budget B --periods N [--out DIR]``: allocate a budget with a saved
+  model; writes ``allocation.csv``/``allocation.json`` and the report with the allocation.
+* ``report MODEL_DIR [--out DIR]``: (re)write the report of a saved model.
+
+A bad config or data file prints one line naming the key or column and exits with code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
+import pathlib
 import sys
 import time
 import warnings
@@ -18,6 +29,19 @@ EXAMPLES = {
     "geo": dict(date="date", target="sales", media=["tv", "search", "social"],
                 controls=["price"], geo="geo"),
 }
+DEMO_PERIODS = 13  # the demo allocates the historical spend pace over the next quarter
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,37 +53,61 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--samples", type=int, default=1000)
     demo.add_argument("--chains", type=int, default=4)
     demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--out", default=None, help="directory to save the fitted model in")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.add_argument("--out", default=None,
+                      help="directory for the fitted model, report.html and plots/")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    fit = sub.add_parser("fit", help="fit a CSV file with a TOML config; save model + report")
+    fit.add_argument("data", help="CSV file, one row per period (or per geo and period)")
+    fit.add_argument("--config", required=True, help="TOML file: [data], [model], [priors], "
+                     "[sampler], [allocation]")
+    fit.add_argument("--out", required=True, help="directory for the model and the report")
+    for flag in ("warmup", "samples", "chains", "seed"):
+        fit.add_argument(f"--{flag}", type=int, default=None,
+                         help=f"override [sampler] {flag}")
+    fit.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    opt = sub.add_parser("optimize", help="allocate a budget with a saved model")
+    opt.add_argument("model_dir")
+    opt.add_argument("--budget", type=_positive(float), required=True,
+                     help="total budget over the horizon")
+    opt.add_argument("--periods", type=_positive(int), required=True,
+                     help="horizon in periods")
+    opt.add_argument("--out", default=None, help="output directory (default MODEL_DIR)")
+    opt.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    rep = sub.add_parser("report", help="write report.html for a saved model")
+    rep.add_argument("model_dir")
+    rep.add_argument("--out", default=None, help="output directory (default MODEL_DIR)")
+    rep.add_argument("--title", default=None)
     return parser
 
 
-def demo(args) -> int:
-    import pandas as pd
-
+# ------------------------------------------------------------------ shared steps
+def _fit(model, data, fit_kwargs: dict, quiet: bool):
     import mmm_jax as mj
 
-    df = mj.load_example(args.example)
-    truth = mj.load_example_truth(args.example)
-    data = mj.MMMData.from_dataframe(df, **EXAMPLES[args.example])
-    shape = f"{data.n_time} weeks x {data.n_channels} channels" + (
-        f" x {data.n_geos} geos" if data.is_geo else "")
-    print(f"mmm_jax {mj.__version__}: fitting the embedded '{args.example}' example ({shape}), "
-          f"{args.chains} chains x ({args.warmup} + {args.samples}) NUTS draws")
-    model = mj.MMM(adstock="geometric", saturation="hill")
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", mj.ConvergenceWarning)
-        model.fit(data, num_warmup=args.warmup, num_samples=args.samples,
-                  num_chains=args.chains, seed=args.seed, progress_bar=not args.quiet)
-    seconds = time.perf_counter() - start
+        model.fit(data, **fit_kwargs, progress_bar=not quiet)
+    return time.perf_counter() - start, caught
+
+
+def _print_channels(model, truth: dict | None = None) -> None:
+    import pandas as pd
+
     table = model.channel_summary()
-    table["true_roi"] = pd.Series(truth["roi"])
-    cols = ["spend", "share", "roi", "roi_hdi_low", "roi_hdi_high", "true_roi", "mroi",
-            "cost_per_kpi"]
+    cols = ["spend", "share", "roi", "roi_hdi_low", "roi_hdi_high", "mroi", "cost_per_kpi"]
+    if truth is not None:
+        table["true_roi"] = pd.Series(truth["roi"])
+        cols.insert(5, "true_roi")
     with pd.option_context("display.width", 140, "display.float_format", "{:,.3f}".format):
         print("\nChannel summary (posterior mean and 90% HDI; spend and ROI in original units)")
         print(table[cols].to_string())
+
+
+def _print_fit(model, caught, seconds: float) -> None:
     fit = model.fit_metrics()
     print(f"\nIn-sample fit: R^2 = {fit['r2']:.3f}, MAPE = {fit['mape']:.2f}%")
     d = model.diagnostics()
@@ -70,21 +118,194 @@ def demo(args) -> int:
     for w in caught:
         print(f"warning: {w.message}")
     print(f"Fit wall time {seconds:.1f} s (compilation included)")
+
+
+def _allocate(model, budget: float, periods: int, quiet: bool):
+    """``model.optimize_budget`` as a normalised table, or None without an allocator."""
+    from mmm_jax._allocation_frame import allocation_frame
+
+    optimize = getattr(model, "optimize_budget", None)
+    if optimize is None:
+        return None
+    kwargs = {"budget": budget, "periods": periods}
+    if "progress_bar" in inspect.signature(optimize).parameters:
+        kwargs["progress_bar"] = not quiet
+    start = time.perf_counter()
+    frame = allocation_frame(optimize(**kwargs), periods=periods, budget=budget)
+    frame.attrs["seconds"] = time.perf_counter() - start
+    return frame
+
+
+def _print_allocation(frame) -> None:
+    import pandas as pd
+
+    table = frame.copy()
+    table["change"] = table["optimal_spend"] / table["current_spend"] - 1.0
+    print(f"\nBudget allocation: {frame.attrs['budget']:,.0f} over {frame.attrs['periods']} "
+          f"periods ({frame.attrs.get('seconds', float('nan')):.1f} s)")
+    with pd.option_context("display.width", 140, "display.float_format", "{:,.3f}".format):
+        print(table.to_string())
+    if {"current_kpi", "optimal_kpi"} <= set(frame.columns) and frame["current_kpi"].sum():
+        lift = frame["optimal_kpi"].sum() / frame["current_kpi"].sum() - 1.0
+        print(f"Expected media KPI {lift:+.1%} against the current mix")
+
+
+def _save_allocation(frame, out: pathlib.Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "allocation.csv")
+    meta = {"budget": frame.attrs["budget"], "periods": frame.attrs["periods"],
+            "channels": frame.to_dict(orient="index")}
+    (out / "allocation.json").write_text(json.dumps(meta, indent=2))
+
+
+def _load_allocation(directory: pathlib.Path):
+    """The allocation saved by ``optimize`` in ``directory``, or None."""
+    import pandas as pd
+
+    path = directory / "allocation.json"
+    if not path.is_file():
+        return None
+    meta = json.loads(path.read_text())
+    frame = pd.DataFrame.from_dict(meta["channels"], orient="index")
+    frame.index.name = "channel"
+    frame.attrs.update(budget=meta["budget"], periods=meta["periods"])
+    return frame
+
+
+def _write_report(model, out, allocation=None, title=None) -> None:
+    from mmm_jax.report import write_report
+
+    start = time.perf_counter()
+    path = write_report(model, out, allocation=allocation, title=title)
+    n_plots = len(list((path.parent / "plots").glob("*.png")))
+    print(f"Wrote {path} and {n_plots} plots in {path.parent / 'plots'} "
+          f"({time.perf_counter() - start:.1f} s)")
+
+
+def _read_table(path: pathlib.Path):
+    import pandas as pd
+
+    if not path.is_file():
+        raise ValueError(f"data file {str(path)!r} not found")
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError, ImportError) as err:
+        raise ValueError(f"data file {str(path)!r} cannot be read: {err}") from None
+
+
+# ------------------------------------------------------------------ commands
+def demo(args) -> int:
+    import mmm_jax as mj
+
+    df = mj.load_example(args.example)
+    truth = mj.load_example_truth(args.example)
+    data = mj.MMMData.from_dataframe(df, **EXAMPLES[args.example])
+    shape = f"{data.n_time} weeks x {data.n_channels} channels" + (
+        f" x {data.n_geos} geos" if data.is_geo else "")
+    print(f"mmm_jax {mj.__version__}: fitting the embedded '{args.example}' example ({shape}), "
+          f"{args.chains} chains x ({args.warmup} + {args.samples}) NUTS draws")
+    model = mj.MMM(adstock="geometric", saturation="hill")
+    seconds, caught = _fit(model, data, dict(num_warmup=args.warmup, num_samples=args.samples,
+                                             num_chains=args.chains, seed=args.seed),
+                           args.quiet)
+    _print_channels(model, truth)
+    _print_fit(model, caught, seconds)
+    per_period = data.spend.reshape(-1, data.n_channels).sum() / data.n_time
+    allocation = _allocate(model, float(per_period * DEMO_PERIODS), DEMO_PERIODS, args.quiet)
+    if allocation is not None:
+        _print_allocation(allocation)
     if args.out:
         model.save(args.out)
         print(f"Saved the fitted model to {args.out}")
+        if allocation is not None:
+            _save_allocation(allocation, pathlib.Path(args.out))
+        _write_report(model, args.out, allocation,
+                      title=f"mmm_jax demo: the '{args.example}' example")
     return 0
+
+
+def fit(args) -> int:
+    import mmm_jax as mj
+    from mmm_jax._config_file import check_prior_sites, load_config
+    from mmm_jax.model import site_shapes
+
+    config = load_config(args.config)
+    path = pathlib.Path(args.data)
+    df = _read_table(path)
+    try:
+        data = mj.MMMData.from_dataframe(df, **config.columns)
+    except ValueError as err:
+        raise ValueError(f"{path.name}: {err}") from None
+    model = mj.MMM(**config.model)
+    check_prior_sites(config, site_shapes(model.config, model._dims(data)))
+    fit_kwargs = dict(config.fit)
+    for flag, name in (("warmup", "num_warmup"), ("samples", "num_samples"),
+                       ("chains", "num_chains"), ("seed", "seed")):
+        if getattr(args, flag) is not None:
+            fit_kwargs[name] = getattr(args, flag)
+    shape = f"{data.n_time} periods x {data.n_channels} channels" + (
+        f" x {data.n_geos} geos" if data.is_geo else "")
+    print(f"mmm_jax {mj.__version__}: fitting {path.name} ({shape}) with {config.source}, "
+          f"{fit_kwargs['num_chains']} chains x ({fit_kwargs['num_warmup']} + "
+          f"{fit_kwargs['num_samples']}) NUTS draws")
+    seconds, caught = _fit(model, data, fit_kwargs, args.quiet)
+    _print_channels(model)
+    _print_fit(model, caught, seconds)
+    allocation = None
+    if config.allocation is not None:
+        allocation = _allocate(model, config.allocation["budget"],
+                               config.allocation["periods"], args.quiet)
+        if allocation is not None:
+            _print_allocation(allocation)
+    out = pathlib.Path(args.out)
+    model.save(out)
+    print(f"Saved the fitted model to {out}")
+    if allocation is not None:
+        _save_allocation(allocation, out)
+    _write_report(model, out, allocation, title=f"mmm_jax report: {path.name}")
+    return 0
+
+
+def _load_model(directory: str):
+    import mmm_jax as mj
+
+    return mj.MMM.load(directory)
+
+
+def optimize(args) -> int:
+    model = _load_model(args.model_dir)
+    if not hasattr(model, "optimize_budget"):
+        print("error: budget allocation is not available in this version of mmm_jax",
+              file=sys.stderr)
+        return 1
+    allocation = _allocate(model, args.budget, args.periods, args.quiet)
+    _print_allocation(allocation)
+    out = pathlib.Path(args.out or args.model_dir)
+    _save_allocation(allocation, out)
+    print(f"Wrote {out / 'allocation.csv'}")
+    _write_report(model, out, allocation)
+    return 0
+
+
+def report(args) -> int:
+    model = _load_model(args.model_dir)
+    allocation = _load_allocation(pathlib.Path(args.model_dir))
+    _write_report(model, args.out or args.model_dir, allocation, title=args.title)
+    return 0
+
+
+COMMANDS = {"demo": demo, "fit": fit, "optimize": optimize, "report": report}
 
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            return demo(args)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
+        return COMMANDS[args.command](args)
+    except ValueError as err:  # bad input: config, data, saved model; one line, no traceback
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
-    return 1
 
 
 if __name__ == "__main__":

@@ -171,7 +171,8 @@ def _read_config(path: pathlib.Path) -> dict:
     try:
         config = json.loads(file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{file} is corrupted (not valid JSON: {err}); save the model again")
+        raise ValueError(f"{file} is corrupted (not valid JSON: {err}); save the model again"
+                         ) from err
     if config.get("format") != FORMAT:
         raise ValueError(f"{file} is not an mmm_jax model file (format={config.get('format')!r})")
     version = config.get("format_version")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from mmm_jax import diagnostics as diag_mod
 from mmm_jax import outputs

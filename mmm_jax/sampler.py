@@ -93,11 +93,13 @@ class _Progress:
         if enabled:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, desc="NUTS", unit="it", leave=True)
+            self.bar = tqdm(total=total, desc="NUTS (compiling)", unit="it", leave=True)
 
     def update(self, i):
         if self.bar is not None:
             i = int(np.max(np.asarray(i)))
+            if self.bar.n == 0:
+                self.bar.set_description("NUTS")
             if i > self.bar.n:
                 self.bar.update(i - self.bar.n)
 
@@ -188,7 +190,7 @@ def initial_values(model, inputs, y, key, jitter: float) -> dict:
     trace = handlers.trace(handlers.seed(model, k_trace)).get_trace(inputs, y)
     latent = [n for n, s in trace.items() if s["type"] == "sample" and not s["is_observed"]]
     out = {}
-    for name, kj in zip(latent, jax.random.split(k_jit, len(latent))):
+    for name, kj in zip(latent, jax.random.split(k_jit, len(latent)), strict=True):
         fn = trace[name]["fn"]
         transform = biject_to(fn.support)
         try:

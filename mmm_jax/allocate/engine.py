@@ -112,20 +112,20 @@ def allocate(model, budget, n_periods, o, warm=None) -> BudgetResult:
                      int(o["seed"]), warm)
     t0 = time.perf_counter()
     info = solve(jnp.asarray(starts, dtype), setup.response, problem, settings)
-    values = np.asarray(info.value, dtype=np.float64)
+    raw = np.asarray(info.plan, dtype=np.float64)
     seconds = time.perf_counter() - t0
-    best = int(np.argmax(np.where(np.isfinite(values), values, -np.inf)))
-    raw = np.asarray(info.plan[best], dtype=np.float64)
     plan = exact_plan(raw.reshape(-1, raw.shape[-1]), lower, upper, budget if fixed else None,
                       np.broadcast_to(setup.slot_shares, raw.shape).reshape(-1, raw.shape[-1]))
     plan = plan.reshape(raw.shape)
     ev = evaluate(jnp.asarray(plan, dtype), setup.response, problem, settings)
-    history = np.asarray(info.history[best], dtype=np.float64) * scale
-    history = history[np.isfinite(history)]
-    pg = float(info.pg_norm[best])
+    history = np.asarray(info.history, dtype=np.float64) * scale
+    pg = float(info.pg_norm)
     convergence = {"converged": bool(pg <= 10 * settings.tol), "pg_norm": pg,
-                   "iterations": int(info.steps[best]), "history_tail": history[-5:].tolist(),
-                   "start_values": values.tolist(), "seconds": seconds}
+                   "iterations": int(info.newton_steps),
+                   "search_iterations": np.asarray(info.search_steps).tolist(),
+                   "history_tail": history[np.isfinite(history)][-5:].tolist(),
+                   "start_values": np.asarray(info.start_values, np.float64).tolist(),
+                   "seconds": seconds}
     settings_out = {"n_periods": int(n_periods), "budget": budget if fixed else None, **o}
     return build_result(setup, plan, ref_plan, ev, ref_ev, lower=lower, upper=upper,
                         is_locked=locked, unit=unit, fixed_total=fixed,

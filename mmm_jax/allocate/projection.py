@@ -1,4 +1,4 @@
-"""Euclidean projection onto the feasible spend plans, and a float64 exactness step.
+"""Projection onto the feasible spend plans (Euclidean or diagonal metric), float64 exactness.
 
 A plan ``z`` has shape ``(S, C)``: ``S`` slots (periods and/or geos) per channel ``c``. The
 feasible set is::
@@ -24,15 +24,30 @@ import optax
 
 __all__ = ["exact_plan", "project"]
 
-_BISECTIONS = 48
+_BISECTIONS = 60  # halvings of the multiplier's bracket (enough for float64), then a secant
 
 
-def _channel_totals(y, mu, lower, upper):
-    return jnp.clip(jax.nn.relu(y - mu).sum(0), lower, upper)
+def _root(fn, target, lo, hi):
+    """``x`` with ``fn(x) == target`` for a non-increasing, piecewise-linear ``fn`` given
+    ``fn(lo) >= target >= fn(hi)``; elementwise when ``lo``/``hi``/``target`` are arrays.
+    Bisection, then one secant step, exact on the final linear piece."""
+    def halve(_, bracket):
+        lo, hi = bracket
+        mid = 0.5 * (lo + hi)
+        above = fn(mid) >= target
+        return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, _BISECTIONS, halve, (lo, hi))
+    f_lo, f_hi = fn(lo), fn(hi)
+    gap = f_lo - f_hi
+    return jnp.where(gap > 0, lo + (hi - lo) * (f_lo - target) / jnp.where(gap > 0, gap, 1), lo)
 
 
-def project(y, lower, upper, total, *, fixed_total: bool) -> jax.Array:
+def project(y, lower, upper, total, *, fixed_total: bool, weights=None) -> jax.Array:
     """Project a plan onto ``{z >= 0, lower <= channel totals <= upper, sum z == total}``.
+
+    Minimises ``sum(weights * (z - y) ** 2)`` (Euclidean when ``weights`` is None; a
+    diagonal metric gives the projected-Newton step of the solver).
 
     Args:
         y: ``(S, C)`` plan (any real values).
@@ -40,6 +55,7 @@ def project(y, lower, upper, total, *, fixed_total: bool) -> jax.Array:
             ``upper`` may be ``inf``). total: scalar, the budget (ignored unless
             ``fixed_total``); the caller checks ``sum(lower) <= total <= sum(upper)``.
         fixed_total: enforce ``sum z == total``; otherwise only the bounds.
+        weights: ``(S, C)`` positive metric, or None.
 
     Returns:
         ``(S, C)`` projected plan, same dtype as ``y``.
@@ -55,28 +71,27 @@ def project(y, lower, upper, total, *, fixed_total: bool) -> jax.Array:
     lower = jnp.asarray(lower, y.dtype)
     upper = jnp.asarray(upper, y.dtype)
     total = jnp.asarray(total, y.dtype)
+    w = jnp.ones_like(y) if weights is None else jnp.asarray(weights, y.dtype)
+
+    def channel_totals(nu):  # T_c(nu) = sum_s max(y - nu / w, 0), per channel
+        return jax.nn.relu(y - nu / w).sum(0)
+
     if fixed_total:
-        def excess(mu):
-            return _channel_totals(y, mu, lower, upper).sum() - total
-
-        def bisect(_, bracket):
-            lo, hi = bracket
-            mid = 0.5 * (lo + hi)
-            above = excess(mid) >= 0
-            return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
-
-        lo, hi = jax.lax.fori_loop(0, _BISECTIONS, bisect, (y.min() - total - 1, y.max()))
-        e_lo, e_hi = excess(lo), excess(hi)
-        gap = e_lo - e_hi
-        mu = jnp.where(gap > 0, lo + (hi - lo) * e_lo / jnp.where(gap > 0, gap, 1), lo)
+        mu = _root(lambda m: jnp.clip(channel_totals(m), lower, upper).sum(), total,
+                   (w * (y - total)).min() - 1, (w * y).max())
     else:
         mu = jnp.zeros((), y.dtype)
-    t = _channel_totals(y, mu, lower, upper)
+    t = jnp.clip(channel_totals(mu), lower, upper)
     if y.shape[0] == 1:
         return t[None, :]
     positive = t > 0
-    safe_t = jnp.where(positive, t, 1)
-    z = jax.vmap(optax.projections.projection_simplex, in_axes=(1, 0), out_axes=1)(y, safe_t)
+    if weights is None:
+        safe_t = jnp.where(positive, t, 1)
+        z = jax.vmap(optax.projections.projection_simplex, in_axes=(1, 0), out_axes=1)(y, safe_t)
+    else:
+        nu = _root(channel_totals, t, (w * (y - t)).min(0) - 1, (w * y).max(0))
+        z = jax.nn.relu(y - nu / w)
+        z = z * (t / jnp.where(positive, z.sum(0), 1))  # exact channel totals
     return jnp.where(positive, z, 0)
 
 
