@@ -20,39 +20,15 @@ import pathlib
 import time
 import warnings
 
-import pandas as pd
-
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
-
-_CH = [f"Channel{i}" for i in range(4)]
-CASES = {
-    "pymc_mmm_example": dict(
-        path="pymc_marketing/mmm_example.csv", date="date_week", target="y",
-        media=["x1", "x2"], controls=["event_1", "event_2"], geo=None),
-    "meridian_national": dict(
-        path="meridian/national_media.csv", date="time", target="conversions",
-        media=[f"{c}_impression" for c in _CH], spend=[f"{c}_spend" for c in _CH],
-        controls=["competitor_activity_score_control", "sentiment_score_control"], geo=None),
-    "meridian_geo_20": dict(
-        path="meridian/geo_media.csv", date="time", target="conversions",
-        media=[f"{c}_impression" for c in _CH], spend=[f"{c}_spend" for c in _CH],
-        controls=["competitor_activity_score_control", "sentiment_score_control"], geo="geo"),
-}
-
-
-def load_case(name: str):
-    import mmm_jax as mj
-
-    case = dict(CASES[name])
-    df = pd.read_csv(SHARED / case.pop("path"))
-    return mj.MMMData.from_dataframe(df, **case)
+REFERENCE = ("pymc_mmm_example", "meridian_national", "meridian_geo_20")
 
 
 def run_case(name: str, warmup: int, samples: int, chains: int, seed: int,
              chain_method: str) -> dict:
     import mmm_jax as mj
+    from benchmarks.cases import load_case
 
     data = load_case(name)
     model = mj.MMM()
@@ -90,7 +66,7 @@ def main(argv=None) -> None:
     from benchmarks._machine import machine
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--cases", default=",".join(REFERENCE))
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)

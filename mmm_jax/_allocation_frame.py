@@ -65,18 +65,27 @@ def allocation_frame(result, *, periods: int | None = None,
     if "channel" in raw.columns:
         raw = raw.set_index("channel")
     out = pd.DataFrame(index=pd.Index([str(c) for c in raw.index], name="channel"))
+    used = set()
     for name, aliases in ALIASES.items():
         found = next((a for a in aliases if a in raw.columns), None)
         if found is not None:
             out[name] = pd.to_numeric(raw[found], errors="coerce").to_numpy(dtype=float)
+            used.add(found)
+    for extra in raw.columns:  # e.g. roi, mroi, status: kept as they are
+        if extra not in used and extra not in out.columns:
+            out[extra] = raw[extra].to_numpy()
     missing = [c for c in REQUIRED if c not in out.columns]
     if missing:
         raise ValueError(f"the allocation result has no {' or '.join(missing)} column (columns: "
                          f"{list(raw.columns)}); expected per-channel current and optimal spend")
-    attrs = dict(getattr(result, "attrs", {}) or {})
+    attrs = dict(getattr(raw, "attrs", {}) or {})
     periods = periods or attrs.get("periods") or getattr(result, "periods", None) or getattr(
         result, "n_periods", None)
     budget = budget or attrs.get("budget") or getattr(result, "budget", None)
+    out.attrs.update({k: v for k, v in attrs.items() if k not in ("periods", "budget")})
     out.attrs["periods"] = int(periods) if periods else None
     out.attrs["budget"] = float(budget) if budget else float(out["optimal_spend"].sum())
+    lift = getattr(result, "lift", None)  # BudgetResult: paired lift over the reference
+    if isinstance(lift, pd.Series | Mapping):
+        out.attrs["lift"] = {k: float(v) for k, v in dict(lift).items()}
     return out

@@ -29,7 +29,7 @@ EXAMPLES = {
     "geo": dict(date="date", target="sales", media=["tv", "search", "social"],
                 controls=["price"], geo="geo"),
 }
-DEMO_PERIODS = 13  # the demo allocates the historical spend pace over the next quarter
+DEMO_PERIODS = 13  # the demo reallocates the last quarter's spend over the next quarter
 
 
 def _positive(kind):
@@ -120,16 +120,21 @@ def _print_fit(model, caught, seconds: float) -> None:
     print(f"Fit wall time {seconds:.1f} s (compilation included)")
 
 
-def _allocate(model, budget: float, periods: int, quiet: bool):
-    """``model.optimize_budget`` as a normalised table, or None without an allocator."""
+def _allocate(model, budget: float | None, periods: int, quiet: bool):
+    """``model.optimize_budget`` as a normalised table (see :mod:`mmm_jax._allocation_frame`),
+    or None when this mmm_jax has no allocator. ``budget=None``: the allocator's default (the
+    spend of the last ``periods`` periods)."""
     from mmm_jax._allocation_frame import allocation_frame
 
     optimize = getattr(model, "optimize_budget", None)
     if optimize is None:
         return None
-    kwargs = {"budget": budget, "periods": periods}
-    if "progress_bar" in inspect.signature(optimize).parameters:
+    params = inspect.signature(optimize).parameters
+    kwargs = {"budget": budget, "n_periods" if "n_periods" in params else "periods": periods}
+    if "progress_bar" in params:
         kwargs["progress_bar"] = not quiet
+    elif not quiet:
+        print(f"\nOptimising the budget over {periods} periods ...", flush=True)
     start = time.perf_counter()
     frame = allocation_frame(optimize(**kwargs), periods=periods, budget=budget)
     frame.attrs["seconds"] = time.perf_counter() - start
@@ -139,22 +144,28 @@ def _allocate(model, budget: float, periods: int, quiet: bool):
 def _print_allocation(frame) -> None:
     import pandas as pd
 
-    table = frame.copy()
-    table["change"] = table["optimal_spend"] / table["current_spend"] - 1.0
+    cols = [c for c in ("current_spend", "optimal_spend", "change", "current_kpi",
+                        "optimal_kpi", "optimal_kpi_hdi_low", "optimal_kpi_hdi_high", "mroi",
+                        "status") if c in frame.columns or c == "change"]
+    table = frame.assign(change=frame["optimal_spend"] / frame["current_spend"] - 1.0)[cols]
+    seconds = frame.attrs.get("seconds")
     print(f"\nBudget allocation: {frame.attrs['budget']:,.0f} over {frame.attrs['periods']} "
-          f"periods ({frame.attrs.get('seconds', float('nan')):.1f} s)")
-    with pd.option_context("display.width", 140, "display.float_format", "{:,.3f}".format):
+          "periods (current = the historical mix at this budget)"
+          + (f", solved in {seconds:.1f} s" if seconds is not None else ""))
+    with pd.option_context("display.width", 160, "display.float_format", "{:,.3f}".format):
         print(table.to_string())
-    if {"current_kpi", "optimal_kpi"} <= set(frame.columns) and frame["current_kpi"].sum():
-        lift = frame["optimal_kpi"].sum() / frame["current_kpi"].sum() - 1.0
-        print(f"Expected media KPI {lift:+.1%} against the current mix")
+    lift = frame.attrs.get("lift")
+    if lift:
+        print(f"Expected incremental KPI lift {lift['mean']:+,.0f} "
+              f"[{lift['hdi_low']:+,.0f}, {lift['hdi_high']:+,.0f}] "
+              f"({100 * lift.get('relative', float('nan')):+.2f}%) against the current mix")
 
 
 def _save_allocation(frame, out: pathlib.Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "allocation.csv")
     meta = {"budget": frame.attrs["budget"], "periods": frame.attrs["periods"],
-            "channels": frame.to_dict(orient="index")}
+            "lift": frame.attrs.get("lift"), "channels": frame.to_dict(orient="index")}
     (out / "allocation.json").write_text(json.dumps(meta, indent=2))
 
 
@@ -169,6 +180,8 @@ def _load_allocation(directory: pathlib.Path):
     frame = pd.DataFrame.from_dict(meta["channels"], orient="index")
     frame.index.name = "channel"
     frame.attrs.update(budget=meta["budget"], periods=meta["periods"])
+    if meta.get("lift"):
+        frame.attrs["lift"] = meta["lift"]
     return frame
 
 
@@ -212,8 +225,7 @@ def demo(args) -> int:
                            args.quiet)
     _print_channels(model, truth)
     _print_fit(model, caught, seconds)
-    per_period = data.spend.reshape(-1, data.n_channels).sum() / data.n_time
-    allocation = _allocate(model, float(per_period * DEMO_PERIODS), DEMO_PERIODS, args.quiet)
+    allocation = _allocate(model, None, DEMO_PERIODS, args.quiet)  # last quarter's budget
     if allocation is not None:
         _print_allocation(allocation)
     if args.out:

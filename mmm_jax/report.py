@@ -164,9 +164,15 @@ def _allocation_section(frame: pd.DataFrame, png: bytes) -> str:
     periods = frame.attrs.get("periods")
     lead = (f"<p>Budget {_num(frame.attrs['budget'], 0)}"
             + (f" over {periods} periods" if periods else "") + ".")
-    if has_kpi and frame["current_kpi"].sum() > 0:
-        lift = frame["optimal_kpi"].sum() / frame["current_kpi"].sum() - 1
-        lead += f" Expected media KPI {lift:+.1%} against the current mix."
+    lift = frame.attrs.get("lift")
+    if lift:
+        lead += (f" Expected incremental KPI lift {_num(lift['mean'], 0)} "
+                 f"[{_num(lift['hdi_low'], 0)}, {_num(lift['hdi_high'], 0)}]"
+                 + (f" ({100 * lift['relative']:+.2f}%)" if "relative" in lift else "")
+                 + " against the current mix at the same budget.")
+    elif has_kpi and frame["current_kpi"].sum() > 0:
+        change = frame["optimal_kpi"].sum() / frame["current_kpi"].sum() - 1
+        lead += f" Expected media KPI {change:+.1%} against the current mix."
     return lead + "</p>" + _table(rows, header) + _img("budget", png)
 
 

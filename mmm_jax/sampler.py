@@ -146,10 +146,12 @@ def _build_runner(model, sampler: SamplerConfig, report_every: int, many: bool =
         _, trace = lax.scan(step, state, jnp.arange(total))
         z, div, steps, acc, pe, energy, step_size = jax.tree_util.tree_map(
             lambda a: a[sampler.num_warmup:], trace)
+        warmup_steps = trace[2][:sampler.num_warmup]
         constrained = jax.vmap(lambda u: constrain_fn(model, (inputs, y), {}, u,
                                                            return_deterministic=True))(z)
         stats = {"diverging": div, "num_steps": steps, "accept_prob": acc,
-                 "potential_energy": pe, "energy": energy, "step_size": step_size}
+                 "potential_energy": pe, "energy": energy, "step_size": step_size,
+                 "warmup_num_steps": warmup_steps}
         return constrained, stats
 
     method = sampler.resolved_chain_method()

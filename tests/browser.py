@@ -95,6 +95,8 @@ def check_page(path, *, screenshot=None, sections=(), size=(1200, 3000),
     binary = binary or find_chromium()
     if binary is None:
         raise FileNotFoundError("Chromium not found; apt-get install -y chromium")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path} does not exist")
     url = Path(path).resolve().as_uri()
     dumped = _run(binary, ["--enable-logging=stderr", "--v=0", "--dump-dom", url], timeout)
     dom = dumped.stdout

@@ -120,7 +120,8 @@ def allocate(model, budget, n_periods, o, warm=None) -> BudgetResult:
     ev = evaluate(jnp.asarray(plan, dtype), setup.response, problem, settings)
     history = np.asarray(info.history, dtype=np.float64) * scale
     pg = float(info.pg_norm)
-    convergence = {"converged": bool(pg <= 10 * settings.tol), "pg_norm": pg,
+    convergence = {"converged": bool(pg <= 10 * settings.tol or info.stalled), "pg_norm": pg,
+                   "stalled": bool(info.stalled),
                    "iterations": int(info.newton_steps),
                    "search_iterations": np.asarray(info.search_steps).tolist(),
                    "history_tail": history[np.isfinite(history)][-5:].tolist(),

@@ -21,7 +21,7 @@ OBJECTIVES = ("mean", "quantile", "cvar", "profit")
 _OPTIONS = dict(bounds=None, relative_bounds=None, locked=None, objective="mean", level=0.1,
                 value_per_kpi=1.0, target_roi=None, target_mroi=None, flighting="historical",
                 by_geo=False, cost_per_unit=None, tail=13, max_draws=1000, n_starts=4,
-                steps=400, seed=0, hdi_prob=HDI_PROB)
+                steps=200, seed=0, hdi_prob=HDI_PROB)
 
 
 def _positive(name, value, *, allow_none=True):
@@ -73,7 +73,7 @@ class AllocatorMixin:
                         target_roi: float | None = None, target_mroi: float | None = None,
                         flighting: str = "historical", by_geo: bool = False,
                         cost_per_unit: Mapping | None = None, tail: int = 13,
-                        max_draws: int | None = 1000, n_starts: int = 4, steps: int = 400,
+                        max_draws: int | None = 1000, n_starts: int = 4, steps: int = 200,
                         seed: int = 0, hdi_prob: float = HDI_PROB) -> BudgetResult:
         """Choose spend per channel over the next ``n_periods`` to maximise incremental KPI.
 

@@ -10,7 +10,7 @@ from mmm_jax.metrics import summarize
 
 __all__ = ["along_plan", "build_result", "kkt_check"]
 
-_AT_BOUND = 1e-6  # a channel within this fraction of the plan's unit of its bound is "at" it
+_AT_BOUND = 1e-9  # a channel within this fraction of the plan's unit of its bound is "at" it
 _KKT_TOL = 1e-3   # relative slack before a bound channel's gradient counts as a violation
 
 

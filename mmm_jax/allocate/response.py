@@ -36,7 +36,7 @@ from mmm_jax.config import ModelConfig
 from mmm_jax.model import geo_beta
 from mmm_jax.transforms import get_adstock, get_saturation
 
-__all__ = ["Response", "build", "plan_kpi"]
+__all__ = ["Response", "build", "plan_kpi", "plan_kpi_change"]
 
 
 class Response(NamedTuple):
@@ -149,5 +149,29 @@ def plan_kpi(media, response: Response, saturation: str) -> jax.Array:
     def one(r: Response):
         adstocked = r.carry + jnp.einsum("plc,gpc->glc", r.impulse, media)
         return (r.beta[:, None, :] * kernel(adstocked, **r.sat)).sum(-2) - r.base
+
+    return jax.vmap(one)(response)
+
+
+def plan_kpi_change(media, new_media, response: Response, saturation: str) -> jax.Array:
+    """``plan_kpi(new_media) - plan_kpi(media)``, differenced per period before summing.
+
+    Differencing each period's saturation before the sums keeps small changes accurate in
+    float32 (a difference of two totals loses them to rounding); the optimiser's line search
+    compares plans with it.
+
+    Args:
+        media, new_media: ``(G, P, C)`` unit-scale media per plan slot (or ``(1, P, C)``).
+        response: from :func:`build`. saturation: the model's saturation name.
+
+    Returns:
+        ``(D, G, C)`` change of incremental KPI.
+    """
+    kernel = get_saturation(saturation)
+
+    def one(r: Response):
+        a = r.carry + jnp.einsum("plc,gpc->glc", r.impulse, media)
+        b = r.carry + jnp.einsum("plc,gpc->glc", r.impulse, new_media)
+        return (r.beta[:, None, :] * (kernel(b, **r.sat) - kernel(a, **r.sat))).sum(-2)
 
     return jax.vmap(one)(response)

@@ -49,7 +49,7 @@ import numpy as np
 import optax
 
 from mmm_jax.allocate.projection import project
-from mmm_jax.allocate.response import Response, plan_kpi
+from mmm_jax.allocate.response import Response, plan_kpi, plan_kpi_change
 from mmm_jax.transforms import get_saturation
 
 __all__ = ["RISKS", "Problem", "Settings", "SolveInfo", "draw_totals", "evaluate", "objective",
@@ -57,7 +57,8 @@ __all__ = ["RISKS", "Problem", "Settings", "SolveInfo", "draw_totals", "evaluate
 
 RISKS = ("mean", "quantile", "cvar")
 _ETA = 0.2  # step of the gradient mapping, as a fraction of the mean plan entry
-_STEP_LENGTHS = (1.0, 0.5, 0.25, 0.1, 0.02, 0.0)  # backtracking candidates of the polish
+_STEP_LENGTHS = (1.0, 0.5, 0.2, 0.05, 0.0)  # backtracking candidates of the polish
+_GAIN_NOISE = 64  # gains within this many ulps of the objective count as ties
 
 
 class Problem(NamedTuple):
@@ -104,7 +105,7 @@ class Settings:
     steps: int = 200
     learning_rate: float = 0.25
     final_rate: float = 1e-2
-    search_tol: float = 1e-3
+    search_tol: float = 1e-2
     search_draws: int = 128
     newton_steps: int = 30
     tol: float = 1e-5
@@ -122,6 +123,8 @@ class SolveInfo(NamedTuple):
         value: its objective value (original units).
         pg_norm: its projected-gradient norm (scaled units).
         search_steps: ``(K,)`` Adam iterations per start. newton_steps: polish iterations.
+        stalled: the polish stopped because no step length improved the objective at working
+            precision (a stationary point up to rounding).
         start_values: ``(K,)`` objective (all draws) at each start's search result.
         history: ``(newton_steps + 1,)`` objective (scaled units) from the search result
             through each polish iteration (NaN after the last).
@@ -132,6 +135,7 @@ class SolveInfo(NamedTuple):
     pg_norm: jax.Array
     search_steps: jax.Array
     newton_steps: jax.Array
+    stalled: jax.Array
     start_values: jax.Array
     history: jax.Array
 
@@ -167,6 +171,25 @@ def objective(plan, response: Response, problem: Problem, settings: Settings) ->
             - problem.spend_weight * plan.sum())
 
 
+def objective_change(plan, new_plan, response: Response, problem: Problem,
+                     settings: Settings) -> jax.Array:
+    """``objective(new_plan) - objective(plan)``, accurate for small changes in float32.
+
+    Exact in differences for the mean; for a quantile / CVaR the draws are re-ranked at the
+    new plan, whose per-draw totals are the old ones plus the accurately differenced change.
+    """
+    factor = problem.factor[:, None, :]
+    old = draw_totals(plan, response, problem, settings.saturation).sum((1, 2))
+    change = plan_kpi_change(plan * factor, new_plan * factor, response,
+                             settings.saturation).sum((1, 2))
+    if settings.risk == "mean":
+        risk_change = change.mean()
+    else:
+        risk_change = (_risk(old + change, problem.level, settings.risk)
+                       - _risk(old, problem.level, settings.risk))
+    return problem.value * risk_change - problem.spend_weight * (new_plan.sum() - plan.sum())
+
+
 def curvature(plan, response: Response, problem: Problem, settings: Settings) -> jax.Array:
     """Diagonal of the objective's Hessian with respect to the plan, ``(Gz, P, C)``.
 
@@ -187,6 +210,7 @@ def curvature(plan, response: Response, problem: Problem, settings: Settings) ->
             return jax.jvp(lambda v: kernel(v, **r.sat), (x,), (ones,))[1]
 
         second = jax.jvp(slope, (a,), (ones,))[1]
+        second = jnp.where(jnp.isfinite(second), second, 0)  # a ~ 0 (denormal) can overflow
         return jnp.einsum("glc,plc->gpc", w * r.beta[:, None, :] * second, r.impulse ** 2)
 
     h = jax.vmap(one)(response, weights).sum(0) * problem.factor[:, None, :] ** 2
@@ -264,28 +288,36 @@ def solve(starts, response: Response, problem: Problem, settings: Settings) -> S
     lengths = jnp.asarray(_STEP_LENGTHS, starts.dtype)
 
     def polish_cond(carry):
-        k, _, _, pg, _ = carry
-        return (k < settings.newton_steps) & (pg > settings.tol)
+        k, _, _, _, pg, stalled, _ = carry
+        return (k < settings.newton_steps) & (pg > settings.tol) & ~stalled
 
     def polish_step(carry):
-        k, u, value, _, history = carry
-        _, grad = grad_fn(u, response)
+        k, u, value, grad, _, _, history = carry
         h = curvature(u * unit, response, problem, settings) * unit ** 2 / scale
         metric = jnp.maximum(-h, 1e-6 * jnp.abs(h).max() + 1e-30)
         target = proj(u + grad / metric, metric)
         trials = u[None] + lengths[:, None, None, None] * (target - u)[None]
-        values = jax.vmap(lambda v: scaled(v, response))(trials)
-        pick = jnp.argmax(jnp.where(jnp.isfinite(values), values, -jnp.inf))
-        u, value = trials[pick], values[pick]
+        gains = jax.vmap(lambda v: objective_change(u * unit, v * unit, response, problem,
+                                                    settings))(trials) / scale
+        gains = jnp.where(jnp.isfinite(gains), gains, -jnp.inf)
+        # the longest step whose gain is within rounding of the best (near the optimum the
+        # gains are below rounding and the full Newton step is taken)
+        noise = _GAIN_NOISE * jnp.finfo(gains.dtype).eps * (jnp.abs(value) + 1)
+        pick = jnp.argmax(gains >= gains.max() - noise)
+        stalled = lengths[pick] == 0  # no step length ascends at working precision
+        u, value = trials[pick], value + gains[pick]
         _, grad = grad_fn(u, response)
-        return k + 1, u, value, jnp.abs(pg_norm(u, grad)).max(), history.at[k + 1].set(value)
+        return (k + 1, u, value, grad, jnp.abs(pg_norm(u, grad)).max(), stalled,
+                history.at[k + 1].set(value))
 
     u0 = us[best]
     value0, grad0 = grad_fn(u0, response)
     history = jnp.full((settings.newton_steps + 1,), jnp.nan, starts.dtype).at[0].set(value0)
-    init = (jnp.zeros((), jnp.int32), u0, value0, jnp.abs(pg_norm(u0, grad0)).max(), history)
-    k, u, value, pg, history = jax.lax.while_loop(polish_cond, polish_step, init)
-    return SolveInfo(u * unit, value * scale, pg, search_steps, k, start_values * scale, history)
+    init = (jnp.zeros((), jnp.int32), u0, value0, grad0, jnp.abs(pg_norm(u0, grad0)).max(),
+            jnp.zeros((), bool), history)
+    k, u, value, _, pg, stalled, history = jax.lax.while_loop(polish_cond, polish_step, init)
+    return SolveInfo(u * unit, value * scale, pg, search_steps, k, stalled, start_values * scale,
+                     history)
 
 
 @functools.partial(jax.jit, static_argnames=("settings",))

@@ -19,8 +19,9 @@ def optimal_multipliers(model, allocation) -> dict[str, float]:
     per_period = total_spend(model) / model.data.n_time
     out = {}
     for j, channel in enumerate(model.data.channels):
-        if channel in frame.index and per_period[j] > 0:
-            out[channel] = float(frame.loc[channel, "optimal_spend"]) / periods / per_period[j]
+        value = float(frame.loc[channel, "optimal_spend"]) if channel in frame.index else None
+        if value is not None and np.isfinite(value) and value >= 0 and per_period[j] > 0:
+            out[channel] = value / periods / per_period[j]
     return out
 
 
