@@ -6,7 +6,8 @@ place that knows its result's shape. It accepts a DataFrame, an object with ``to
 a DataFrame indexed by channel with ``current_spend`` and ``optimal_spend`` (totals over the
 planning horizon) and, when the result has them, ``current_kpi``, ``optimal_kpi`` and
 ``optimal_kpi_hdi_low``/``optimal_kpi_hdi_high``. ``frame.attrs`` holds ``periods`` and
-``budget`` when known.
+``budget`` when known and, from a ``BudgetResult``, the totals ``kpi``, ``reference_kpi``
+and ``lift`` (dicts with ``mean``, ``hdi_low``, ``hdi_high``).
 """
 
 from __future__ import annotations
@@ -79,13 +80,17 @@ def allocation_frame(result, *, periods: int | None = None,
         raise ValueError(f"the allocation result has no {' or '.join(missing)} column (columns: "
                          f"{list(raw.columns)}); expected per-channel current and optimal spend")
     attrs = dict(getattr(raw, "attrs", {}) or {})
-    periods = periods or attrs.get("periods") or getattr(result, "periods", None) or getattr(
-        result, "n_periods", None)
-    budget = budget or attrs.get("budget") or getattr(result, "budget", None)
+    # attributes of a result object (never of a DataFrame, whose columns are attributes too)
+    obj = {} if isinstance(result, pd.DataFrame | Mapping) else {
+        name: getattr(result, name, None)
+        for name in ("periods", "n_periods", "budget", "lift", "kpi", "reference_kpi")}
+    periods = periods or attrs.get("periods") or obj.get("periods") or obj.get("n_periods")
+    budget = budget or attrs.get("budget") or obj.get("budget")
     out.attrs.update({k: v for k, v in attrs.items() if k not in ("periods", "budget")})
     out.attrs["periods"] = int(periods) if periods else None
     out.attrs["budget"] = float(budget) if budget else float(out["optimal_spend"].sum())
-    lift = getattr(result, "lift", None)  # BudgetResult: paired lift over the reference
-    if isinstance(lift, pd.Series | Mapping):
-        out.attrs["lift"] = {k: float(v) for k, v in dict(lift).items()}
+    for name in ("lift", "kpi", "reference_kpi"):  # BudgetResult totals: mean and HDI
+        value = obj.get(name)
+        if isinstance(value, pd.Series | Mapping):
+            out.attrs[name] = {k: float(v) for k, v in dict(value).items()}
     return out

@@ -46,7 +46,8 @@ SCRIPT = """
     document.body.dataset.errors = String(errors.length);
     document.body.dataset.checked = "true";
   }
-  if (document.readyState === "complete") { check(); } else { window.addEventListener("load", check); }
+  if (document.readyState === "complete") { check(); }
+  else { window.addEventListener("load", check); }
 })();
 """
 

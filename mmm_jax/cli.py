@@ -161,11 +161,14 @@ def _print_allocation(frame) -> None:
               f"({100 * lift.get('relative', float('nan')):+.2f}%) against the current mix")
 
 
+_ALLOCATION_ATTRS = ("budget", "periods", "kpi", "reference_kpi", "lift")
+
+
 def _save_allocation(frame, out: pathlib.Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "allocation.csv")
-    meta = {"budget": frame.attrs["budget"], "periods": frame.attrs["periods"],
-            "lift": frame.attrs.get("lift"), "channels": frame.to_dict(orient="index")}
+    meta = {k: frame.attrs.get(k) for k in _ALLOCATION_ATTRS}
+    meta["channels"] = frame.to_dict(orient="index")
     (out / "allocation.json").write_text(json.dumps(meta, indent=2))
 
 
@@ -179,9 +182,7 @@ def _load_allocation(directory: pathlib.Path):
     meta = json.loads(path.read_text())
     frame = pd.DataFrame.from_dict(meta["channels"], orient="index")
     frame.index.name = "channel"
-    frame.attrs.update(budget=meta["budget"], periods=meta["periods"])
-    if meta.get("lift"):
-        frame.attrs["lift"] = meta["lift"]
+    frame.attrs.update({k: meta[k] for k in _ALLOCATION_ATTRS if meta.get(k) is not None})
     return frame
 
 
@@ -271,6 +272,8 @@ def fit(args) -> int:
                                config.allocation["periods"], args.quiet)
         if allocation is not None:
             _print_allocation(allocation)
+        else:
+            print("note: [allocation] skipped: this mmm_jax has no budget allocator")
     out = pathlib.Path(args.out)
     model.save(out)
     print(f"Saved the fitted model to {out}")
@@ -318,6 +321,9 @@ def main(argv=None) -> int:
     except ValueError as err:  # bad input: config, data, saved model; one line, no traceback
         print("error: " + " ".join(str(err).split()), file=sys.stderr)
         return 2
+    except ImportError as err:  # e.g. matplotlib missing for the report
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -44,7 +44,8 @@ def _e(x) -> str:
 
 def _img(name: str, png: bytes) -> str:
     data = base64.b64encode(png).decode("ascii")
-    return f'<img id="img-{name}" alt="{_e(_ALT.get(name, name))}" src="data:image/png;base64,{data}">'
+    alt = _e(_ALT.get(name, name))
+    return f'<img id="img-{name}" alt="{alt}" src="data:image/png;base64,{data}">'
 
 
 def _table(rows: list[list], header: list[str] | None = None, css: str = "") -> str:
@@ -64,7 +65,8 @@ def _num(x, digits: int = 2) -> str:
 
 
 def _interval(mean, low, high, digits: int = 2) -> str:
-    return f"{_num(mean, digits)} <span class='note'>[{_num(low, digits)}, {_num(high, digits)}]</span>"
+    low, high = _num(low, digits), _num(high, digits)
+    return f"{_num(mean, digits)} <span class='note'>[{low}, {high}]</span>"
 
 
 # ------------------------------------------------------------------ sections
@@ -227,20 +229,22 @@ def render(model, *, allocation=None, title: str | None = None,
 
 
 def write_report(model, out_dir, *, allocation=None, title: str | None = None,
-                 plots_dir: str | None = "plots", dpi: int = 100) -> pathlib.Path:
+                 plots_dir: str | None = "plots", figures: dict | None = None,
+                 dpi: int = 100) -> pathlib.Path:
     """Write ``out_dir/report.html`` and, unless ``plots_dir`` is None, each plot as
     ``out_dir/<plots_dir>/<name>.png``.
 
     Args:
         model: a fitted :class:`mmm_jax.MMM`. allocation: optional allocation result.
         out_dir: directory (created). title: page title. dpi: PNG resolution.
+        figures: already built figures by name (default :func:`mmm_jax.plot.all_figures`).
 
     Returns:
         The path of ``report.html``.
     """
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    page, pngs = render(model, allocation=allocation, title=title, dpi=dpi)
+    page, pngs = render(model, allocation=allocation, title=title, figures=figures, dpi=dpi)
     if plots_dir is not None:
         (out / plots_dir).mkdir(parents=True, exist_ok=True)
         for name, png in pngs.items():

@@ -19,6 +19,8 @@ from mmm_jax.allocate.solver import Problem, Settings, evaluate, solve
 __all__ = ["FREE_CAP", "allocate", "as_plan", "budget_setup", "make_problem"]
 
 FREE_CAP = 10.0  # free total: default cap per channel, x its larger of recent / typical spend
+CONVERGED_PG = 1e-4          # converged: projected-gradient norm (scaled units) below, or
+CONVERGED_DECREMENT = 1e-5   # the gain a further Newton step promises below this x objective
 _CACHE_SIZE = 8
 _GRID = 12        # target ROI: budgets on the coarse grid
 _ROI_RTOL = 1e-3  # target ROI: relative width of the final budget bracket
@@ -32,8 +34,7 @@ def budget_setup(model, n_periods, tail, flighting, by_geo, max_draws, cost_per_
         cache["samples"] = model.samples
     cost_key = None if cost_per_unit is None else tuple(sorted(
         (str(k), float(v)) for k, v in dict(cost_per_unit).items()))
-    key = (int(n_periods), int(tail), flighting, bool(by_geo), max_draws, cost_key,
-           model._inputs_dtype().name)
+    key = (int(n_periods), int(tail), flighting, bool(by_geo), max_draws, cost_key)
     if key not in cache:
         if len(cache) > _CACHE_SIZE:
             cache.pop(next(k for k in cache if k != "samples"))
@@ -120,8 +121,9 @@ def allocate(model, budget, n_periods, o, warm=None) -> BudgetResult:
     ev = evaluate(jnp.asarray(plan, dtype), setup.response, problem, settings)
     history = np.asarray(info.history, dtype=np.float64) * scale
     pg = float(info.pg_norm)
-    convergence = {"converged": bool(pg <= 10 * settings.tol or info.stalled), "pg_norm": pg,
-                   "stalled": bool(info.stalled),
+    decrement = float(info.decrement)
+    convergence = {"converged": bool(pg <= CONVERGED_PG or decrement <= CONVERGED_DECREMENT),
+                   "pg_norm": pg, "decrement": decrement,
                    "iterations": int(info.newton_steps),
                    "search_iterations": np.asarray(info.search_steps).tolist(),
                    "history_tail": history[np.isfinite(history)][-5:].tolist(),

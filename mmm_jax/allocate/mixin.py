@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -147,7 +148,8 @@ class AllocatorMixin:
                        max_draws=max_draws, n_starts=n_starts, steps=steps, seed=seed,
                        hdi_prob=hdi_prob)
         _check_options(self, budget, n_periods, options)
-        return engine.allocate(self, budget, n_periods, options)
+        with jax.enable_x64(True):
+            return engine.allocate(self, budget, n_periods, options)
 
     def budget_response(self, budgets, n_periods: int = 13, **options) -> pd.DataFrame:
         """The optimal expected incremental KPI across a range of total budgets.
@@ -177,7 +179,8 @@ class AllocatorMixin:
             _check_options(self, float(b), n_periods, options)
         rows, warm = [], None
         for b in budgets:
-            res = engine.allocate(self, float(b), n_periods, options, warm=warm)
+            with jax.enable_x64(True):
+                res = engine.allocate(self, float(b), n_periods, options, warm=warm)
             warm = res._plan
             row = {"budget": float(b), "kpi": res.kpi["mean"], "kpi_hdi_low": res.kpi["hdi_low"],
                    "kpi_hdi_high": res.kpi["hdi_high"], "roi": res.roi,
@@ -217,23 +220,28 @@ class AllocatorMixin:
         options = {**_OPTIONS, "by_geo": by_geo, "cost_per_unit": cost_per_unit, "tail": tail,
                    "max_draws": max_draws, "hdi_prob": hdi_prob}
         _check_options(self, None, n_periods, options)
-        channels = list(self.data.channels)
         per_period = not by_geo and (isinstance(spend, pd.DataFrame) or (
             spend is not None and not isinstance(spend, Mapping | pd.Series)
             and np.ndim(spend) == 2))
-        setup = engine.budget_setup(self, n_periods, tail, "free" if per_period else "historical",
-                                    by_geo, max_draws, cost_per_unit)
-        reference = setup.plan_from_totals(setup.recent)
-        plan = reference if spend is None else engine.as_plan(spend, setup, channels, per_period)
-        n = len(channels)
-        bounds = dict(lower=np.zeros(n), upper=np.full(n, np.inf))
-        problem, settings = engine.make_problem(setup, **bounds, budget=plan.sum(), fixed=True,
-                                                risk="mean", value=1.0, spend_weight=0.0,
-                                                level=0.1, steps=1)
-        dtype = setup.factor.dtype
-        ev = evaluate(jnp.asarray(plan, dtype), setup.response, problem, settings)
-        ref_ev = evaluate(jnp.asarray(reference, dtype), setup.response, problem, settings)
-        return build_result(setup, plan, reference, ev, ref_ev, **bounds,
-                            is_locked=np.zeros(n, bool), unit=max(plan.sum(), 1e-300),
-                            fixed_total=True, hdi_prob=hdi_prob,
-                            settings={"n_periods": int(n_periods), "spend": "given", **options})
+        with jax.enable_x64(True):
+            return _evaluate(self, spend, n_periods, per_period, options)
+
+
+def _evaluate(model, spend, n_periods, per_period, options) -> BudgetResult:
+    channels = list(model.data.channels)
+    setup = engine.budget_setup(model, n_periods, options["tail"],
+                                "free" if per_period else "historical", options["by_geo"],
+                                options["max_draws"], options["cost_per_unit"])
+    reference = setup.plan_from_totals(setup.recent)
+    plan = reference if spend is None else engine.as_plan(spend, setup, channels, per_period)
+    n = len(channels)
+    bounds = dict(lower=np.zeros(n), upper=np.full(n, np.inf))
+    problem, settings = engine.make_problem(setup, **bounds, budget=plan.sum(), fixed=True,
+                                            risk="mean", value=1.0, spend_weight=0.0,
+                                            level=0.1, steps=1)
+    ev = evaluate(jnp.asarray(plan), setup.response, problem, settings)
+    ref_ev = evaluate(jnp.asarray(reference), setup.response, problem, settings)
+    return build_result(setup, plan, reference, ev, ref_ev, **bounds,
+                        is_locked=np.zeros(n, bool), unit=max(plan.sum(), 1e-300),
+                        fixed_total=True, hdi_prob=options["hdi_prob"],
+                        settings={"n_periods": int(n_periods), "spend": "given", **options})

@@ -24,6 +24,7 @@ import optax
 
 __all__ = ["exact_plan", "project"]
 
+_SNAP = 1e-6  # exact_plan: channel totals this close (x the budget) to a bound snap to it
 _BISECTIONS = 60  # halvings of the multiplier's bracket (enough for float64), then a secant
 
 
@@ -98,8 +99,9 @@ def project(y, lower, upper, total, *, fixed_total: bool, weights=None) -> jax.A
 def exact_plan(z, lower, upper, total=None, fallback=None) -> np.ndarray:
     """Make a (nearly) feasible plan exactly feasible in float64.
 
-    Channel totals are clipped to the bounds, then the budget residual (float32 rounding,
-    ~1e-7 relative) is spread over the channels with room; each channel's slots are rescaled
+    Channel totals within ``1e-6`` x the budget of a bound snap to it, then the budget
+    residual (float32 rounding, ~1e-7 relative) is spread over the channels strictly inside
+    their bounds (others only if needed), in proportion to their spend; each channel's slots are rescaled
     to its total (slots of a zero-total channel that gains spend follow ``fallback``).
 
     Args:
@@ -121,7 +123,11 @@ def exact_plan(z, lower, upper, total=None, fallback=None) -> np.ndarray:
     z = np.maximum(np.asarray(z, dtype=np.float64), 0.0)
     lower, upper = np.asarray(lower, np.float64), np.asarray(upper, np.float64)
     old = z.sum(0)
-    t = np.clip(old, lower, upper)
+    snap = _SNAP * (old.sum() if total is None else total)
+    t = np.where(np.abs(old - lower) <= snap, lower, np.where(np.abs(old - upper) <= snap,
+                                                               upper, old))
+    t = np.clip(t, lower, upper)
+    inside = (t > lower) & (t < upper)  # the residual goes to these first
     if total is not None:
         if lower.sum() > total * (1 + 1e-12) or upper.sum() < total * (1 - 1e-12):
             raise ValueError(f"bounds cannot meet the budget {total}: lower bounds sum to "
@@ -133,7 +139,7 @@ def exact_plan(z, lower, upper, total=None, fallback=None) -> np.ndarray:
             # spread over the channels with room, in proportion to their spend (so a channel
             # at 0 stays there unless no other channel has room)
             room = upper - t if residual > 0 else t - lower
-            weight = np.where(room > 0, np.minimum(t, room), 0.0)
+            weight = np.where(inside & (room > 0), np.minimum(t, room), 0.0)
             if weight.sum() <= 0:
                 weight = np.minimum(room, abs(residual))
             if weight.sum() <= 0:

@@ -51,10 +51,12 @@ class BudgetResult:
             their bounds; 0 when the total is free), ``spread`` (their range divided by
             ``|multiplier|``, or the largest ``|gradient|`` when the total is free; ~0 at the
             optimum), ``violations`` (channels at a bound whose gradient points inside).
-        convergence: optimiser report (optimisation only): ``converged``, ``pg_norm``
-            (projected-gradient norm, scaled units), ``iterations``, ``history_tail`` (last
-            objective values of the best start), ``start_values`` (final objective of every
-            start), ``seconds`` (solve time).
+        convergence: optimiser report (optimisation only): ``converged`` (``pg_norm`` <=
+            1e-4 or ``decrement`` <= 1e-5), ``pg_norm`` (projected-gradient norm; the plan and
+            objective scaled to about 1), ``decrement`` (relative objective gain a further
+            Newton step promises), ``iterations`` (Newton polish), ``search_iterations``
+            (Adam, per start), ``start_values`` (objective at each start's search result),
+            ``history_tail`` (last objective values), ``seconds`` (solve time).
         spend_by_geo: ``(geo x channel)`` spend for geo models, else None.
         settings: the options used.
     """

@@ -25,6 +25,7 @@ import pandas as pd
 
 from mmm_jax import posterior as post
 from mmm_jax.allocate.response import Response, build
+from mmm_jax.features import scale_media
 from mmm_jax.transforms import get_adstock, get_saturation
 
 __all__ = ["FLIGHTINGS", "Setup", "channel_values", "make_setup"]
@@ -149,8 +150,8 @@ def make_setup(model, n_periods: int, *, tail: int, flighting: str, by_geo: bool
     per_spend = 1.0 / (cost[None, :] * media_scale)  # unit-scale media per unit of spend
     factor = per_spend if by_geo else per_spend * geo_share
 
-    dtype = model._inputs_dtype()
-    history = np.asarray(model._unit_media(), dtype=dtype).reshape(n_geos, n_time, n_channels)
+    dtype = jnp.float64  # the caller enables x64 (see mmm_jax.allocate.mixin)
+    history = scale_media(data.media, model.scales).reshape(n_geos, n_time, n_channels)
     names = {*get_adstock(config.adstock).params, *get_saturation(config.saturation).params,
              "beta", "beta_geo_sd", "beta_geo_raw"}
     draws = post.thin(post.flatten_draws({k: v for k, v in model.samples.items() if k in names}),

@@ -9,9 +9,9 @@ Objective, with ``K`` the total incremental KPI per draw (:func:`draw_totals`)::
 
     value * risk(K) - spend_weight * sum(z)
 
-``risk`` is the posterior mean, a lower ``level``-quantile, or the CVaR (mean of the lowest
-``level`` fraction of draws). ``spend_weight = 1`` gives profit; with a fixed total it is a
-constant and changes nothing.
+``risk`` is the posterior mean, a lower ``level``-quantile (Harrell-Davis), or the CVaR (mean
+of the lowest ``level`` fraction of draws), see :func:`risk_weights`. ``spend_weight = 1``
+gives profit; with a fixed total it is a constant and changes nothing.
 
 Method (one compiled program per :class:`Settings` and array shapes, so a new budget, bounds
 or starts never recompile; the plan is scaled by ``Problem.unit`` and the objective by
@@ -52,13 +52,16 @@ from mmm_jax.allocate.projection import project
 from mmm_jax.allocate.response import Response, plan_kpi, plan_kpi_change
 from mmm_jax.transforms import get_saturation
 
-__all__ = ["RISKS", "Problem", "Settings", "SolveInfo", "draw_totals", "evaluate", "objective",
-           "solve"]
+__all__ = ["RISKS", "Problem", "Settings", "SolveInfo", "curvature", "draw_totals", "evaluate",
+           "objective", "objective_change", "risk_weights", "solve"]
 
 RISKS = ("mean", "quantile", "cvar")
 _ETA = 0.2  # step of the gradient mapping, as a fraction of the mean plan entry
-_STEP_LENGTHS = (1.0, 0.5, 0.2, 0.05, 0.0)  # backtracking candidates of the polish
-_GAIN_NOISE = 64  # gains within this many ulps of the objective count as ties
+_MIN_STEP = 0.02  # shortest secant step length of the polish's line search
+_BACKTRACK = (1.0, 0.25, 1 / 16, 1 / 256, 0.0)  # its trial lengths, x the secant length
+_GAIN_NOISE = 64  # objective changes within this many ulps of the objective count as 0
+_CURVATURE_FLOOR = 1e-3  # smallest metric of the polish, x the median |curvature|
+_LIFT = 1e-8  # the polish's curvature is taken at plan entries >= this x the mean entry
 
 
 class Problem(NamedTuple):
@@ -96,7 +99,9 @@ class Settings:
             fraction of the mean plan entry, decaying exponentially to ``learning_rate *
             final_rate`` over ``steps``. search_tol: the search stops below this
             projected-gradient norm. search_draws: draws used by the search.
-        newton_steps: most polish iterations. tol: the polish stops below this norm.
+        newton_steps: most polish iterations. tol: the polish stops below this norm, or
+            when the Newton decrement (objective gain promised by the next step, scaled
+            units) is below ``decrement_tol``.
     """
 
     saturation: str
@@ -109,6 +114,7 @@ class Settings:
     search_draws: int = 128
     newton_steps: int = 30
     tol: float = 1e-5
+    decrement_tol: float = 1e-10
 
     def __post_init__(self):
         if self.risk not in RISKS:
@@ -122,9 +128,11 @@ class SolveInfo(NamedTuple):
         plan: ``(Gz, P, C)`` the polished best plan (feasible up to float rounding).
         value: its objective value (original units).
         pg_norm: its projected-gradient norm (scaled units).
+        decrement: the Newton decrement of the last polish step (scaled units; ``inf`` when
+            the polish took no step).
         search_steps: ``(K,)`` Adam iterations per start. newton_steps: polish iterations.
-        stalled: the polish stopped because no step length improved the objective at working
-            precision (a stationary point up to rounding).
+        stalled: the polish stopped because the Newton decrement fell below
+            ``Settings.decrement_tol`` (optimal to working precision).
         start_values: ``(K,)`` objective (all draws) at each start's search result.
         history: ``(newton_steps + 1,)`` objective (scaled units) from the search result
             through each polish iteration (NaN after the last).
@@ -133,6 +141,7 @@ class SolveInfo(NamedTuple):
     plan: jax.Array
     value: jax.Array
     pg_norm: jax.Array
+    decrement: jax.Array
     search_steps: jax.Array
     newton_steps: jax.Array
     stalled: jax.Array
@@ -145,34 +154,58 @@ def draw_totals(plan, response: Response, problem: Problem, saturation: str) -> 
     return plan_kpi(plan * problem.factor[:, None, :], response, saturation)
 
 
-def _risk(totals, level, risk: str):
+def risk_weights(n: int, level, risk: str, dtype) -> jax.Array | None:
+    """Weights of the ascending order statistics of ``n`` draws defining the risk (None for
+    the mean).
+
+    ``"quantile"``: the Harrell-Davis estimator of the ``level`` quantile (weights
+    ``I_{i/n}(a, b) - I_{(i-1)/n}(a, b)`` with ``a = level (n + 1)``, ``b = (1 - level)
+    (n + 1)``): smooth in the draws, unlike the interpolated sample quantile, whose gradient
+    jumps whenever two draws swap ranks. ``"cvar"``: the mean of the lowest ``level``
+    fraction of draws (a fractional weight on the boundary draw), a concave function of
+    the draws.
+    """
     if risk == "mean":
-        return totals.mean()
+        return None
+    level = jnp.asarray(level, dtype)
+    ranks = jnp.arange(n + 1, dtype=dtype)
     if risk == "quantile":
-        return jnp.quantile(totals, level)
-    # CVaR: mean of the lowest `level` fraction (a fractional weight on the boundary draw).
-    k = level * totals.shape[0]
-    weights = jnp.clip(k - jnp.arange(totals.shape[0], dtype=totals.dtype), 0, 1) / k
-    return (jnp.sort(totals) * weights).sum()
+        cdf = jax.scipy.special.betainc(level * (n + 1), (1 - level) * (n + 1), ranks / n)
+        w = jnp.diff(cdf)
+    else:
+        w = jnp.clip(level * n - ranks[:-1], 0, 1)
+    return w / w.sum()
 
 
-def objective(plan, response: Response, problem: Problem, settings: Settings) -> jax.Array:
+def _risk(totals, weights):
+    return totals.mean() if weights is None else (jnp.sort(totals) * weights).sum()
+
+
+def _weights(response: Response, problem: Problem, settings: Settings):
+    return risk_weights(response.base.shape[0], problem.level, settings.risk,
+                        response.base.dtype)
+
+
+def objective(plan, response: Response, problem: Problem, settings: Settings,
+              weights=None) -> jax.Array:
     """The scalar objective ``value * risk(total KPI) - spend_weight * sum(plan)``.
 
     Args:
         plan: ``(Gz, P, C)`` spend plan. response: per-draw terms
             (:func:`mmm_jax.allocate.response.build`). problem, settings: as above.
+        weights: :func:`risk_weights` for the response's draws (computed when None).
 
     Returns:
         Scalar objective in KPI value units.
     """
+    if weights is None:
+        weights = _weights(response, problem, settings)
     totals = draw_totals(plan, response, problem, settings.saturation).sum((1, 2))
-    return (problem.value * _risk(totals, problem.level, settings.risk)
-            - problem.spend_weight * plan.sum())
+    return problem.value * _risk(totals, weights) - problem.spend_weight * plan.sum()
 
 
 def objective_change(plan, new_plan, response: Response, problem: Problem,
-                     settings: Settings) -> jax.Array:
+                     settings: Settings, weights=None) -> jax.Array:
     """``objective(new_plan) - objective(plan)``, accurate for small changes in float32.
 
     Exact in differences for the mean; for a quantile / CVaR the draws are re-ranked at the
@@ -185,12 +218,14 @@ def objective_change(plan, new_plan, response: Response, problem: Problem,
     if settings.risk == "mean":
         risk_change = change.mean()
     else:
-        risk_change = (_risk(old + change, problem.level, settings.risk)
-                       - _risk(old, problem.level, settings.risk))
+        if weights is None:
+            weights = _weights(response, problem, settings)
+        risk_change = _risk(old + change, weights) - _risk(old, weights)
     return problem.value * risk_change - problem.spend_weight * (new_plan.sum() - plan.sum())
 
 
-def curvature(plan, response: Response, problem: Problem, settings: Settings) -> jax.Array:
+def curvature(plan, response: Response, problem: Problem, settings: Settings,
+              weights=None) -> jax.Array:
     """Diagonal of the objective's Hessian with respect to the plan, ``(Gz, P, C)``.
 
     Exact: the objective is ``sum_d w_d sum_{g,l,c} beta sat(a)`` with media ``a`` linear in
@@ -200,7 +235,9 @@ def curvature(plan, response: Response, problem: Problem, settings: Settings) ->
     kernel = get_saturation(settings.saturation)
     media = plan * problem.factor[:, None, :]
     totals = draw_totals(plan, response, problem, settings.saturation).sum((1, 2))
-    weights = jax.grad(_risk)(totals, problem.level, settings.risk) * problem.value
+    if weights is None:
+        weights = _weights(response, problem, settings)
+    weights = jax.grad(_risk)(totals, weights) * problem.value  # d risk / d draw total
 
     def one(r: Response, w):
         a = r.carry + jnp.einsum("plc,gpc->glc", r.impulse, media)
@@ -248,8 +285,13 @@ def solve(starts, response: Response, problem: Problem, settings: Settings) -> S
                     weights=flat)
         return z.reshape(plan_shape)
 
+    search_resp = _thin(response, settings.search_draws)
+    weights = _weights(response, problem, settings)
+    search_weights = _weights(search_resp, problem, settings)
+
     def scaled(u, resp):
-        return objective(u * unit, resp, problem, settings) / scale
+        w = search_weights if resp is search_resp else weights
+        return objective(u * unit, resp, problem, settings, w) / scale
 
     def pg_norm(u, grad):
         # The gradient mapping (P(u + eta g) - u) / eta: zero exactly at a KKT point.
@@ -258,7 +300,6 @@ def solve(starts, response: Response, problem: Problem, settings: Settings) -> S
     # 1. search: projected Adam from every start, on a subset of draws. (Adam on the raw
     # gradient would fail: every channel's gradient is positive, Adam scales each coordinate
     # to about +1 and the budget projection removes that constant shift; hence the mapping.)
-    search_resp = _thin(response, settings.search_draws)
     grad_fn = jax.value_and_grad(scaled)
     schedule = optax.exponential_decay(settings.learning_rate * mean_entry, settings.steps,
                                        settings.final_rate)
@@ -284,40 +325,66 @@ def solve(starts, response: Response, problem: Problem, settings: Settings) -> S
     start_values = jax.vmap(lambda u: scaled(u, response))(us)
     best = jnp.argmax(jnp.where(jnp.isfinite(start_values), start_values, -jnp.inf))
 
-    # 2. polish: projected Newton with the diagonal curvature and backtracking, all draws.
-    lengths = jnp.asarray(_STEP_LENGTHS, starts.dtype)
+    # 2. polish: projected Newton with the diagonal curvature and a line search, all draws.
+    def slope(grad, direction):
+        # with a fixed total the direction sums to 0 up to rounding, which times the common
+        # gradient level would swamp the slope: measure the gradient from its mean
+        if settings.fixed_total:
+            grad = grad - grad.mean()
+        return jnp.vdot(grad, direction)
 
     def polish_cond(carry):
-        k, _, _, _, pg, stalled, _ = carry
+        k, _, _, _, pg, stalled, _, _ = carry
         return (k < settings.newton_steps) & (pg > settings.tol) & ~stalled
 
     def polish_step(carry):
-        k, u, value, grad, _, _, history = carry
-        h = curvature(u * unit, response, problem, settings) * unit ** 2 / scale
-        metric = jnp.maximum(-h, 1e-6 * jnp.abs(h).max() + 1e-30)
-        target = proj(u + grad / metric, metric)
-        trials = u[None] + lengths[:, None, None, None] * (target - u)[None]
-        gains = jax.vmap(lambda v: objective_change(u * unit, v * unit, response, problem,
-                                                    settings))(trials) / scale
+        k, u, value, grad, _, _, history, _ = carry
+        # curvature at a plan lifted slightly off zero: at exactly zero media a Hill slope < 1
+        # has infinite curvature, which would freeze a zero-spend channel in place
+        lifted = jnp.maximum(u, _LIFT * mean_entry)
+        h = curvature(lifted * unit, response, problem, settings, weights) * unit ** 2 / scale
+        # |h|: Newton where the objective is concave; where it is convex (the S-shaped part
+        # of a Hill curve) a step of the same scale uphill (as in saddle-free Newton); a
+        # floor where it is flat. The line search shortens steps that overshoot.
+        metric = jnp.maximum(jnp.abs(h), _CURVATURE_FLOOR * jnp.median(jnp.abs(h)) + 1e-30)
+        direction = proj(u + grad / metric, metric) - u
+        # Line search over trial lengths: the full step; the secant root of the slope along
+        # the step when the slope is negative at its end (exact for a quadratic); and
+        # shorter ones. The largest gain wins; when every gain is within rounding (near the
+        # optimum) the secant length is taken, as slopes stay accurate there.
+        slope0 = slope(grad, direction)
+        value1, grad1 = grad_fn(u + direction, response)
+        slope1 = slope(grad1, direction)
+        full = slope1 >= 0
+        secant = jnp.where(full, 1.0, jnp.clip(slope0 / jnp.where(full, 1, slope0 - slope1),
+                                               _MIN_STEP, 1.0))
+        lengths = jnp.concatenate([jnp.ones((1,), u.dtype),
+                                   secant * jnp.asarray(_BACKTRACK, u.dtype)])
+        gains = jax.vmap(lambda a: objective_change(
+            u * unit, (u + a * direction) * unit, response, problem, settings, weights))(lengths)
         gains = jnp.where(jnp.isfinite(gains), gains, -jnp.inf)
-        # the longest step whose gain is within rounding of the best (near the optimum the
-        # gains are below rounding and the full Newton step is taken)
-        noise = _GAIN_NOISE * jnp.finfo(gains.dtype).eps * (jnp.abs(value) + 1)
-        pick = jnp.argmax(gains >= gains.max() - noise)
-        stalled = lengths[pick] == 0  # no step length ascends at working precision
-        u, value = trials[pick], value + gains[pick]
-        _, grad = grad_fn(u, response)
+        noise = _GAIN_NOISE * jnp.finfo(gains.dtype).eps * (jnp.abs(value) * scale + 1e-30)
+        pick = jnp.where(gains.max() > noise, jnp.argmax(gains), 1)
+        # Newton decrement: the objective gain (scaled units) the step promises. Below the
+        # tolerance the plan is optimal to working precision even where one coordinate's
+        # gradient still differs (a channel near zero spend whose curvature is huge).
+        stalled = ~(slope0 > settings.decrement_tol)
+        length = jnp.where(stalled, 0.0, lengths[pick])
+        u = u + length * direction
+        value, grad = jax.lax.cond(length == 1, lambda: (value1, grad1),
+                                   lambda: grad_fn(u, response))
         return (k + 1, u, value, grad, jnp.abs(pg_norm(u, grad)).max(), stalled,
-                history.at[k + 1].set(value))
+                history.at[k + 1].set(value), slope0)
 
     u0 = us[best]
     value0, grad0 = grad_fn(u0, response)
     history = jnp.full((settings.newton_steps + 1,), jnp.nan, starts.dtype).at[0].set(value0)
     init = (jnp.zeros((), jnp.int32), u0, value0, grad0, jnp.abs(pg_norm(u0, grad0)).max(),
-            jnp.zeros((), bool), history)
-    k, u, value, _, pg, stalled, history = jax.lax.while_loop(polish_cond, polish_step, init)
-    return SolveInfo(u * unit, value * scale, pg, search_steps, k, stalled, start_values * scale,
-                     history)
+            jnp.zeros((), bool), history, jnp.asarray(jnp.inf, starts.dtype))
+    k, u, value, _, pg, stalled, history, decrement = jax.lax.while_loop(
+        polish_cond, polish_step, init)
+    return SolveInfo(u * unit, value * scale, pg, decrement, search_steps, k, stalled,
+                     start_values * scale, history)
 
 
 @functools.partial(jax.jit, static_argnames=("settings",))

@@ -41,18 +41,73 @@ def budget_allocation(allocation) -> Figure:
     horizon = f" over {periods} periods" if periods else ""
     ax.set_title(f"Budget allocation{horizon}: total {frame.attrs['budget']:,.0f}")
     if has_kpi:
-        kpi = axes[0, 1]
+        _kpi_panel(axes[0, 1], frame)
+    return fig
+
+
+def _kpi_panel(ax, frame) -> None:
+    """Total incremental KPI of both plans, with HDIs when the allocator reports them."""
+    totals = [frame.attrs.get("reference_kpi"), frame.attrs.get("kpi")]
+    if all(t is not None for t in totals):
+        values = [t["mean"] for t in totals]
+        errors = [[max(t["mean"] - t["hdi_low"], 0.0) for t in totals],
+                  [max(t["hdi_high"] - t["mean"], 0.0) for t in totals]]
+    else:
         values = [frame["current_kpi"].sum(), frame["optimal_kpi"].sum()]
-        bars = kpi.bar([0, 1], values, color=["#9e9e9e", "#1f77b4"], width=0.6)
-        if {"optimal_kpi_hdi_low", "optimal_kpi_hdi_high"} <= set(frame.columns):
-            low, high = frame["optimal_kpi_hdi_low"].sum(), frame["optimal_kpi_hdi_high"].sum()
-            if np.isfinite(low) and np.isfinite(high):
-                kpi.errorbar(1, values[1], yerr=[[max(values[1] - low, 0)],
-                                                 [max(high - values[1], 0)]],
-                             color="black", capsize=4)
-        kpi.bar_label(bars, labels=[f"{v:,.0f}" for v in values], fontsize=8)
-        kpi.set_xticks([0, 1], ["current", "optimal"])
-        lift = values[1] / values[0] - 1 if values[0] else np.nan
-        kpi.set_title(f"Media KPI ({lift:+.1%})")
-        kpi.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+        errors = None
+    bars = ax.bar([0, 1], values, color=["#9e9e9e", "#1f77b4"], width=0.6, yerr=errors,
+                  capsize=4, error_kw={"linewidth": 1.0})
+    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], label_type="center", fontsize=8,
+                 color="white")
+    ax.set_xticks([0, 1], ["current", "optimal"])
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    lift = values[1] / values[0] - 1 if values[0] else np.nan
+    ax.set_title(f"Incremental KPI ({lift:+.1%})")
+
+
+def budget_response(table, *, current_budget: float | None = None,
+                    channels=None) -> Figure:
+    """The optimal incremental KPI across total budgets (with its HDI band) and how the
+    optimal mix changes with the budget.
+
+    Args:
+        table: ``model.budget_response(budgets, n_periods)``: indexed by ``budget`` with
+            ``kpi``, ``kpi_hdi_low``, ``kpi_hdi_high`` and one spend column per channel.
+        current_budget: marks this budget (e.g. the last quarter's spend).
+        channels: spend columns to stack (default: every column after the summary ones).
+
+    Returns:
+        A Figure with two axes.
+    """
+    from mmm_jax.plot._common import channel_colors
+
+    budgets = table.index.to_numpy(dtype=float)
+    summary = {"kpi", "kpi_hdi_low", "kpi_hdi_high", "roi", "mroi", "converged"}
+    channels = [c for c in table.columns if c not in summary] if channels is None else channels
+    colors = channel_colors(channels)
+    fig, axes = figure(1, 2, width=12.0, height=4.2)
+    ax, mix = axes[0]
+    ax.fill_between(budgets, table["kpi_hdi_low"], table["kpi_hdi_high"], color="#1f77b4",
+                    alpha=0.2, linewidth=0, label="90% HDI")
+    ax.plot(budgets, table["kpi"], "o-", color="#1f77b4", markersize=4,
+            label="optimal plan (mean)")
+    if current_budget is not None:
+        ax.axvline(current_budget, color="grey", linestyle="--", linewidth=0.8,
+                   label="current budget")
+    ax.set_xlabel("total budget over the horizon")
+    ax.set_ylabel("incremental KPI")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.set_title("Budget-response curve")
+    shares = table[channels].to_numpy(dtype=float)
+    shares = shares / np.maximum(shares.sum(axis=1, keepdims=True), 1e-300)
+    mix.stackplot(budgets, *shares.T, colors=[colors[c] for c in channels], labels=channels,
+                  alpha=0.9)
+    mix.set_ylim(0.0, 1.0)
+    mix.set_xlabel("total budget over the horizon")
+    mix.set_ylabel("share of the budget")
+    mix.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    mix.legend(fontsize=8, frameon=False, loc="upper right")
+    mix.set_title("Optimal mix by budget")
     return fig

@@ -10,7 +10,6 @@ from mmm_jax.plot._common import PALETTE, PRIOR_COLOR, Figure, figure, grid, hid
 from mmm_jax.priors import default_priors, resolve
 from mmm_jax.transforms import get_adstock, get_saturation
 
-
 # NumPy samplers of common numpyro distributions: milliseconds, where eager JAX sampling of a
 # Beta or Gamma costs seconds of per-op compilation. Others fall back to a jitted JAX draw.
 _NUMPY_SAMPLERS = {
