@@ -201,6 +201,7 @@ class OutputsMixin:
 
         Example:
             >>> future = df.iloc[-4:].assign(date=df["date"].iloc[-4:] + pd.Timedelta(weeks=4))
+            ... # doctest: +SKIP
             >>> model.predict(future.drop(columns="sales")).shape  # doctest: +SKIP
             (4000, 4)
         """

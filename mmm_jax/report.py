@@ -101,14 +101,19 @@ def _gate_section(model) -> str:
         mark = "<span class='ok'>&#10003;</span>" if ok else "<span class='bad'>&#10007;</span>"
         return [name, value, rule, mark, _e(where)]
 
+    from mmm_jax.plot.convergence import parameter_labels
+
+    worst = dict(zip(["worst_rhat", "worst_ess_bulk", "worst_ess_tail"],
+                     parameter_labels(model, [d["worst_rhat"] or "", d["worst_ess_bulk"],
+                                              d["worst_ess_tail"]]), strict=True))
     rhat_ok = d["num_chains"] > 1 and d["max_rhat"] <= diag_mod.RHAT_MAX
     rows = [
         row("max R-hat (rank-normalised split)", _num(d["max_rhat"], 4),
-            f"&le; {diag_mod.RHAT_MAX}", rhat_ok, d["worst_rhat"] or ""),
+            f"&le; {diag_mod.RHAT_MAX}", rhat_ok, worst["worst_rhat"]),
         row("min bulk ESS", _num(d["min_ess_bulk"], 0), f"&ge; {diag_mod.ESS_MIN}",
-            d["min_ess_bulk"] >= diag_mod.ESS_MIN, d["worst_ess_bulk"]),
+            d["min_ess_bulk"] >= diag_mod.ESS_MIN, worst["worst_ess_bulk"]),
         row("min tail ESS", _num(d["min_ess_tail"], 0), f"&ge; {diag_mod.ESS_MIN}",
-            d["min_ess_tail"] >= diag_mod.ESS_MIN, d["worst_ess_tail"]),
+            d["min_ess_tail"] >= diag_mod.ESS_MIN, worst["worst_ess_tail"]),
         row("divergent transitions", str(d["divergences"]), "= 0", d["divergences"] == 0),
         row("draws at max tree depth", f"{d['tree_depth_saturation']:.1%}",
             f"&le; {diag_mod.TREE_DEPTH_SATURATION_MAX:.0%}",

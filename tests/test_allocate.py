@@ -11,7 +11,7 @@ import pytest
 
 import mmm_jax as mj
 from mmm_jax.allocate import engine
-from mmm_jax.allocate.solver import objective
+from mmm_jax.allocate.objective import objective
 
 N_PERIODS = 13
 

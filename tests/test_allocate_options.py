@@ -58,7 +58,7 @@ def test_risk_aware_objectives_improve_their_own_measure(small_national, optimum
     from mmm_jax.allocate import engine
     import jax
     import jax.numpy as jnp
-    from mmm_jax.allocate.solver import objective
+    from mmm_jax.allocate.objective import objective
 
     with jax.enable_x64(True):
         setup = engine.budget_setup(small_national, N_PERIODS, 13, "historical", False, 1000,

@@ -197,3 +197,12 @@ def test_report_command_rewrites_the_report(fitted_dir, tmp_path, capsys, monkey
     assert code == 0 and "report.html" in out
     assert seen["title"] == "Robyn" and seen["model"].data.n_channels >= 3
     assert pathlib.Path(seen["out"]) == tmp_path
+
+
+def test_the_example_config_parses():
+    from mmm_jax._config_file import load_config
+
+    config = load_config(ROOT / "examples" / "robyn.toml")
+    assert config.columns["media"] == ["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]
+    assert config.fit["num_chains"] == 4 and config.fit["target_accept"] == 0.95
+    assert set(config.model["priors"]) == {"alpha", "beta"}

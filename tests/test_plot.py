@@ -75,6 +75,7 @@ def test_response_curves_mark_current_and_optimal_spend(figures, small_national)
     pace = small_national.data.spend.sum(0) / small_national.data.n_time
     for ax, factor, expected in zip(axes, [0.5, 2.0, 1.0], pace, strict=True):
         lines = {line.get_label().split(" ")[0]: line for line in ax.get_lines()}
+        assert f"({factor - 1:+.0%} vs average)" in lines["optimal"].get_label()
         current = lines["current"].get_xdata()[0]
         optimal = lines["optimal"].get_xdata()[0]
         assert current == pytest.approx(expected, rel=1e-6)

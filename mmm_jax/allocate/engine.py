@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from mmm_jax.allocate.constraints import channel_bounds, check_feasible
+from mmm_jax.allocate.objective import Problem, Settings, evaluate
 from mmm_jax.allocate.projection import exact_plan
 from mmm_jax.allocate.report import build_result
 from mmm_jax.allocate.result import BudgetResult
 from mmm_jax.allocate.setup import Setup, make_setup
-from mmm_jax.allocate.solver import Problem, Settings, evaluate, solve
+from mmm_jax.allocate.solver import solve
 
 __all__ = ["FREE_CAP", "allocate", "as_plan", "budget_setup", "make_problem"]
 
@@ -68,9 +69,9 @@ def _starts(setup, reference, lower, upper, total, fixed, n_starts, seed, warm):
         scale = total if fixed else total * rng.uniform(0.5, 2.0)
         totals.append(rng.dirichlet(np.ones(n)) * scale)
     plans = setup.plan_from_totals(np.stack(totals[:n_starts]))
-    if warm is not None:
+    if warm is not None:  # replaces the last start, so the shapes (and the program) stay
         plans = np.concatenate([np.asarray(warm)[None] * (total / max(warm.sum(), 1e-300)),
-                                plans[:-1] if n_starts > 1 else plans])
+                                plans[:-1]])
     return plans
 
 

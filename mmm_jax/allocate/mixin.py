@@ -13,7 +13,7 @@ from mmm_jax.allocate import engine
 from mmm_jax.allocate.report import build_result
 from mmm_jax.allocate.result import BudgetResult
 from mmm_jax.allocate.setup import FLIGHTINGS
-from mmm_jax.allocate.solver import evaluate
+from mmm_jax.allocate.objective import evaluate
 from mmm_jax.metrics import HDI_PROB
 
 __all__ = ["OBJECTIVES", "AllocatorMixin"]
@@ -22,7 +22,7 @@ OBJECTIVES = ("mean", "quantile", "cvar", "profit")
 _OPTIONS = dict(bounds=None, relative_bounds=None, locked=None, objective="mean", level=0.1,
                 value_per_kpi=1.0, target_roi=None, target_mroi=None, flighting="historical",
                 by_geo=False, cost_per_unit=None, tail=13, max_draws=1000, n_starts=4,
-                steps=200, seed=0, hdi_prob=HDI_PROB)
+                steps=50, seed=0, hdi_prob=HDI_PROB)
 
 
 def _positive(name, value, *, allow_none=True):
@@ -74,7 +74,7 @@ class AllocatorMixin:
                         target_roi: float | None = None, target_mroi: float | None = None,
                         flighting: str = "historical", by_geo: bool = False,
                         cost_per_unit: Mapping | None = None, tail: int = 13,
-                        max_draws: int | None = 1000, n_starts: int = 4, steps: int = 200,
+                        max_draws: int | None = 1000, n_starts: int = 4, steps: int = 50,
                         seed: int = 0, hdi_prob: float = HDI_PROB) -> BudgetResult:
         """Choose spend per channel over the next ``n_periods`` to maximise incremental KPI.
 
@@ -99,12 +99,13 @@ class AllocatorMixin:
         target (searched over budgets). With a free total each channel is capped at its
         ``bounds`` upper value or else 10x its historical spend over ``n_periods``.
 
-        Method: projected Adam (optax) on the exact autodiff gradient, with the plan
-        projected onto the budget simplex intersected with the bounds; ``n_starts`` starts
-        (the historical mix, an equal split and random feasible plans) run side by side,
-        which copes with S-shaped (Hill slope > 1) curves; the best is made exactly feasible
-        in float64. One compiled program per model, horizon and option set: new budgets,
-        bounds or seeds do not recompile.
+        Method: several starts (the historical mix, an equal split, random feasible plans;
+        they cope with S-shaped Hill curves) run projected Adam (optax) side by side on a
+        subset of draws, with plans projected onto the budget simplex intersected with the
+        bounds; the best is polished on all draws by projected Newton steps with the exact
+        autodiff gradient and curvature, then made exactly feasible in float64 (the allocator
+        computes in float64). No finite differences. One compiled program per model, horizon
+        and option set: new budgets, bounds or seeds do not recompile.
 
         Args:
             budget: total spend over the horizon (currency), > 0.
@@ -138,8 +139,8 @@ class AllocatorMixin:
                 ``target_roi``, or an unfitted model.
 
         Example:
-            >>> result = model.optimize_budget(50_000, 13, relative_bounds=(0.5, 2.0))  # doctest: +SKIP
-            >>> result.channels[["spend", "roi", "mroi", "status"]]  # doctest: +SKIP
+            >>> res = model.optimize_budget(5e4, 13, relative_bounds=(0.5, 2.0))  # doctest: +SKIP
+            >>> res.channels[["spend", "roi", "mroi", "status"]]  # doctest: +SKIP
         """
         options = dict(bounds=bounds, relative_bounds=relative_bounds, locked=locked,
                        objective=objective, level=level, value_per_kpi=value_per_kpi,

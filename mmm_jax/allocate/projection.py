@@ -9,9 +9,10 @@ feasible set is::
 ``y`` is ``z[s, c] = max(y[s, c] - nu[c], 0)`` where each channel's total is
 ``t[c] = clip(T_c(mu), lower[c], upper[c])`` with ``T_c(mu) = sum_s max(y[s, c] - mu, 0)``
 and ``mu`` the multiplier of the total (``mu = 0`` when the total is free). ``sum_c t[c]`` is
-non-increasing and piecewise linear in ``mu``: it is found by bisection followed by one secant
-step (exact on the final linear piece); each channel is then projected onto its simplex of
-radius ``t[c]`` with :func:`optax.projections.projection_simplex`. With ``S = 1`` this is the
+non-increasing and piecewise linear in ``mu``: with one slot per channel its kinks are known and
+``mu`` is interpolated exactly between them; otherwise it is found by bisection followed by one
+secant step (exact on the final linear piece). Each channel is then projected onto its simplex
+of radius ``t[c]`` with :func:`optax.projections.projection_simplex`. With ``S = 1`` this is the
 classic projection onto the budget simplex intersected with the box ``[lower, upper]``.
 """
 
@@ -24,7 +25,7 @@ import optax
 
 __all__ = ["exact_plan", "project"]
 
-_SNAP = 1e-6  # exact_plan: channel totals this close (x the budget) to a bound snap to it
+_SNAP = 1e-9  # exact_plan: channel totals this close (x the budget) to a bound snap to it
 _BISECTIONS = 60  # halvings of the multiplier's bracket (enough for float64), then a secant
 
 
@@ -40,6 +41,18 @@ def _root(fn, target, lo, hi):
 
     lo, hi = jax.lax.fori_loop(0, _BISECTIONS, halve, (lo, hi))
     f_lo, f_hi = fn(lo), fn(hi)
+    gap = f_lo - f_hi
+    return jnp.where(gap > 0, lo + (hi - lo) * (f_lo - target) / jnp.where(gap > 0, gap, 1), lo)
+
+
+def _root_at_kinks(fn, target, kinks):
+    """As :func:`_root`, for ``fn`` linear between the given ``kinks`` (one of which has
+    ``fn >= target`` and one ``fn <= target``): evaluate at every kink, interpolate. Exact,
+    loop-free; used when there is one slot per channel (``2 C + 1`` kinks)."""
+    kinks = jnp.sort(kinks)
+    values = jax.vmap(fn)(kinks)  # non-increasing
+    i = jnp.clip(jnp.sum(values >= target) - 1, 0, kinks.shape[0] - 2)
+    lo, hi, f_lo, f_hi = kinks[i], kinks[i + 1], values[i], values[i + 1]
     gap = f_lo - f_hi
     return jnp.where(gap > 0, lo + (hi - lo) * (f_lo - target) / jnp.where(gap > 0, gap, 1), lo)
 
@@ -77,9 +90,18 @@ def project(y, lower, upper, total, *, fixed_total: bool, weights=None) -> jax.A
     def channel_totals(nu):  # T_c(nu) = sum_s max(y - nu / w, 0), per channel
         return jax.nn.relu(y - nu / w).sum(0)
 
-    if fixed_total:
-        mu = _root(lambda m: jnp.clip(channel_totals(m), lower, upper).sum(), total,
-                   (w * (y - total)).min() - 1, (w * y).max())
+    def spent(m):
+        return jnp.clip(channel_totals(m), lower, upper).sum()
+
+    low_mu, high_mu = (w * (y - total)).min() - 1, (w * y).max()  # spent >= / <= total
+    if fixed_total and y.shape[0] == 1:
+        # kinks where a channel leaves its lower or upper bound
+        kinks = jnp.concatenate([w[0] * (y[0] - lower),
+                                 jnp.where(jnp.isfinite(upper), w[0] * (y[0] - upper), low_mu),
+                                 low_mu[None], high_mu[None]])
+        mu = _root_at_kinks(spent, total, kinks)
+    elif fixed_total:
+        mu = _root(spent, total, low_mu, high_mu)
     else:
         mu = jnp.zeros((), y.dtype)
     t = jnp.clip(channel_totals(mu), lower, upper)
@@ -99,9 +121,9 @@ def project(y, lower, upper, total, *, fixed_total: bool, weights=None) -> jax.A
 def exact_plan(z, lower, upper, total=None, fallback=None) -> np.ndarray:
     """Make a (nearly) feasible plan exactly feasible in float64.
 
-    Channel totals within ``1e-6`` x the budget of a bound snap to it, then the budget
-    residual (float32 rounding, ~1e-7 relative) is spread over the channels strictly inside
-    their bounds (others only if needed), in proportion to their spend; each channel's slots are rescaled
+    Channel totals within ``1e-9`` x the budget of a bound snap to it, then the budget
+    residual (float rounding) is spread over the channels strictly inside their bounds
+    (others only if needed), in proportion to their spend; each channel's slots are rescaled
     to its total (slots of a zero-total channel that gains spend follow ``fallback``).
 
     Args:

@@ -78,7 +78,8 @@ def build_result(setup, plan, reference_plan, ev, ref_ev, *, lower, upper, is_lo
     table = pd.DataFrame({
         "spend": totals, "reference_spend": ref_totals, "kpi": per_channel["mean"],
         "kpi_hdi_low": per_channel["hdi_low"], "kpi_hdi_high": per_channel["hdi_high"],
-        "reference_kpi": ref_channel, "roi": roi, "mroi": along_plan(plan, np.asarray(ev["grad_mean"], dtype=np.float64)),
+        "reference_kpi": ref_channel, "roi": roi,
+        "mroi": along_plan(plan, np.asarray(ev["grad_mean"], dtype=np.float64)),
         "lower": lower, "upper": upper, "status": status}, index=channels)
     kkt = None
     if convergence is not None:

@@ -4,7 +4,7 @@ A plan gives media for ``n_periods`` future periods. Its *incremental KPI* is, p
 media contribution over the horizon **and the** ``tail`` **periods after it** with the plan,
 minus the same with zero media over the horizon; the historical media precede both::
 
-    incremental = sum_{t < n + tail} contrib(history ++ plan ++ 0)[t] - contrib(history ++ 0 ++ 0)[t]
+    incremental = sum_{t < n + tail} contrib(hist ++ plan ++ 0)[t] - contrib(hist ++ 0 ++ 0)[t]
 
 * Carryover *into* the horizon uses **all** of the history (exact for the geometric adstock,
   whose memory is infinite, and for the finite-window kernels). It matters through the
@@ -36,7 +36,7 @@ from mmm_jax.config import ModelConfig
 from mmm_jax.model import geo_beta
 from mmm_jax.transforms import get_adstock, get_saturation
 
-__all__ = ["Response", "build", "plan_kpi", "plan_kpi_change"]
+__all__ = ["Response", "build", "plan_kpi"]
 
 
 class Response(NamedTuple):
@@ -152,26 +152,3 @@ def plan_kpi(media, response: Response, saturation: str) -> jax.Array:
 
     return jax.vmap(one)(response)
 
-
-def plan_kpi_change(media, new_media, response: Response, saturation: str) -> jax.Array:
-    """``plan_kpi(new_media) - plan_kpi(media)``, differenced per period before summing.
-
-    Differencing each period's saturation before the sums keeps small changes accurate in
-    float32 (a difference of two totals loses them to rounding); the optimiser's line search
-    compares plans with it.
-
-    Args:
-        media, new_media: ``(G, P, C)`` unit-scale media per plan slot (or ``(1, P, C)``).
-        response: from :func:`build`. saturation: the model's saturation name.
-
-    Returns:
-        ``(D, G, C)`` change of incremental KPI.
-    """
-    kernel = get_saturation(saturation)
-
-    def one(r: Response):
-        a = r.carry + jnp.einsum("plc,gpc->glc", r.impulse, media)
-        b = r.carry + jnp.einsum("plc,gpc->glc", r.impulse, new_media)
-        return (r.beta[:, None, :] * (kernel(b, **r.sat) - kernel(a, **r.sat))).sum(-2)
-
-    return jax.vmap(one)(response)

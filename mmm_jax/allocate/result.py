@@ -41,10 +41,11 @@ class BudgetResult:
             last ``n_periods`` (:meth:`~mmm_jax.MMM.evaluate_budget` and flexible budgets).
         lift: ``kpi - reference_kpi`` per draw (paired): ``mean``, ``hdi_low``, ``hdi_high``
             and ``relative`` (mean lift / mean reference KPI).
-        channels: per channel: ``spend``, ``reference_spend``, ``kpi`` (mean), ``kpi_hdi_low``,
-            ``kpi_hdi_high``, ``reference_kpi`` (mean), ``roi`` (kpi / spend), ``mroi`` (d E[KPI] / d spend along the
-            channel's plan), ``lower``, ``upper`` (bounds) and ``status`` (``"locked"``,
-            ``"lower"``, ``"upper"`` or ``""`` when strictly inside its bounds).
+        channels: per channel: ``spend``, ``reference_spend``, ``kpi`` (mean),
+            ``kpi_hdi_low``, ``kpi_hdi_high``, ``reference_kpi`` (mean), ``roi`` (kpi /
+            spend), ``mroi`` (d E[KPI] / d spend along the channel's plan), ``lower``,
+            ``upper`` (bounds) and ``status`` (``"locked"``, ``"lower"``, ``"upper"`` or
+            ``""`` when strictly inside its bounds).
         objective: the optimised objective's value at the plan (KPI value units).
         kkt: first-order optimality check (optimisation only): ``multiplier`` (the common
             marginal value of spend, d objective / d spend, of the channels strictly inside

@@ -20,7 +20,7 @@ def _values(model, name: str) -> np.ndarray:
     return x
 
 
-def _labelled(model, names) -> list[str]:
+def parameter_labels(model, names) -> list[str]:
     """``slope[0]`` -> ``slope[tv]``: indices replaced by coordinate labels."""
     from mmm_jax.io import _coords, _dims
 
@@ -55,7 +55,7 @@ def convergence(model, *, top: int = 15) -> Figure:
     if d["rhat"]:
         worst = sorted(d["rhat"], key=d["rhat"].get, reverse=True)[:top][::-1]
         vals = [d["rhat"][k] for k in worst]
-        ax_r.barh(_labelled(model, worst), [v - 1.0 for v in vals], left=1.0,
+        ax_r.barh(parameter_labels(model, worst), [v - 1.0 for v in vals], left=1.0,
                   color=["#d62728" if not v <= RHAT_MAX else "#2ca02c" for v in vals])
         ax_r.axvline(RHAT_MAX, color="black", linestyle="--", linewidth=0.8)
         ax_r.set_xlim(1.0, max(RHAT_MAX * 1.005, max(vals) * 1.002))
@@ -71,7 +71,7 @@ def convergence(model, *, top: int = 15) -> Figure:
     ax_e.barh(y - 0.2, [d["ess_tail"][k] for k in low], height=0.4, color="#ff7f0e",
               label="tail")
     ax_e.axvline(ESS_MIN, color="black", linestyle="--", linewidth=0.8)
-    ax_e.set_yticks(y, _labelled(model, low))
+    ax_e.set_yticks(y, parameter_labels(model, low))
     ax_e.tick_params(axis="y", labelsize=7)
     ax_e.legend(fontsize=8, frameon=False, loc="lower right")
     ax_e.set_title("smallest ESS")
@@ -89,7 +89,7 @@ def convergence(model, *, top: int = 15) -> Figure:
     ax_rank.set_yticks([])
     ax_rank.set_xlabel("rank over all chains")
     ax_rank.legend(fontsize=7, frameon=False, ncol=2)
-    ax_rank.set_title(f"rank plot: {_labelled(model, [name])[0]}")
+    ax_rank.set_title(f"rank plot: {parameter_labels(model, [name])[0]}")
 
     verdict = "PASS" if d["passed"] else "FAIL"
     rhat = f"{d['max_rhat']:.3f}" if np.isfinite(d["max_rhat"]) else "n/a"

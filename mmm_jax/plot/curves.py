@@ -28,8 +28,8 @@ def optimal_multipliers(model, allocation) -> dict[str, float]:
 def response_curves(model, allocation=None, *, max_draws: int = 500,
                     hdi_prob: float = HDI_PROB, max_cols: int = 3) -> Figure:
     """One panel per channel: average incremental KPI per period when the channel's
-    historical spend is scaled, with the HDI band, the current spend (a circle) and, given an
-    allocation, the optimal spend (a star).
+    historical spend is scaled, with the HDI band, the current spend (a circle: the historical
+    average per period) and, given an allocation, the optimal spend per period (a star).
 
     Args:
         model: a fitted :class:`mmm_jax.MMM`.
@@ -58,11 +58,14 @@ def response_curves(model, allocation=None, *, max_draws: int = 500,
         m = c["multiplier"].to_numpy()
         now = np.argmin(np.abs(m - 1.0))
         ax.plot(x[now], c["mean"].iloc[now] / n_time, "o", color="black", markersize=6,
-                label="current")
+                label="current", clip_on=False, zorder=3)
         if channel in optimal:
             k = np.argmin(np.abs(m - optimal[channel]))
+            change = optimal[channel] - 1.0
+            change = 0.0 if abs(change) < 0.005 else change  # no "-0%"
             ax.plot(x[k], c["mean"].iloc[k] / n_time, "*", color="#d62728", markersize=13,
-                    label=f"optimal ({optimal[channel] - 1:+.0%})")
+                    label=f"optimal ({change:+.0%} vs average)", clip_on=False,
+                    zorder=4)
         ax.set_title(channel)
         ax.set_xlabel("spend per period")
         ax.set_ylabel("incremental KPI per period")
