@@ -216,7 +216,7 @@ def main(argv=None) -> None:
     (out / "allocator.json").write_text(json.dumps(report, indent=2))
     m = report["machine"]
     lines = [
-        "# Budget allocator: 5 channels x 13 weeks x {} draws".format(args.draws), "",
+        f"# Budget allocator: 5 channels x 13 weeks x {args.draws} draws", "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['backend']}, jax {m['jax']}. "
         f"First optimisation (compilation included): {compile_seconds:.1f} s.", "",
         "| budget | mmm_jax s | SLSQP-FD s (calls) | greedy s | speed-up vs SLSQP | "

@@ -55,9 +55,10 @@ def test_risk_aware_objectives_improve_their_own_measure(small_national, optimum
     assert abs(result.budget - optimum.budget) <= 1e-9 * optimum.budget
     assert result.settings["objective"] == risk
     # score the mean-optimal plan under the risk objective: the risk plan does at least as well
-    from mmm_jax.allocate import engine
     import jax
     import jax.numpy as jnp
+
+    from mmm_jax.allocate import engine
     from mmm_jax.allocate.objective import objective
 
     with jax.enable_x64(True):

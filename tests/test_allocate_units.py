@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
+from mmm_jax.allocate.objective import Problem, Settings, objective, risk_weights
 from mmm_jax.allocate.projection import exact_plan, project
 from mmm_jax.allocate.response import build, plan_kpi
-from mmm_jax.allocate.objective import Problem, Settings, objective, risk_weights
 from mmm_jax.allocate.solver import solve
 from mmm_jax.config import ModelConfig
 from mmm_jax.model import media_effects

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from mmm_jax.allocate import engine
+from mmm_jax.allocate.objective import evaluate
 from mmm_jax.allocate.report import build_result
 from mmm_jax.allocate.result import BudgetResult
 from mmm_jax.allocate.setup import FLIGHTINGS
-from mmm_jax.allocate.objective import evaluate
 from mmm_jax.metrics import HDI_PROB
 
 __all__ = ["OBJECTIVES", "AllocatorMixin"]

@@ -38,8 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from mmm_jax.allocate.objective import (Problem, Settings, curvature, draw_weights,
-                                        objective)
+from mmm_jax.allocate.objective import Problem, Settings, curvature, draw_weights, objective
 from mmm_jax.allocate.projection import project
 from mmm_jax.allocate.response import Response
 
