@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
+import jax
 import pytest
 
 import mmm_jax as mj
@@ -41,3 +43,19 @@ def small_national(national_data):
 @pytest.fixture(scope="session")
 def small_geo(geo_data):
     return _fit(geo_data)
+
+
+@contextlib.contextmanager
+def count_compiles():
+    """Collect the durations of XLA backend compilations inside the ``with`` block."""
+    compiles: list[float] = []
+
+    def listener(name, duration, **kwargs):
+        if name == "/jax/core/compile/backend_compile_duration":
+            compiles.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        yield compiles
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)

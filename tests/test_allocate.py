@@ -12,6 +12,7 @@ import pytest
 import mmm_jax as mj
 from mmm_jax.allocate import engine
 from mmm_jax.allocate.objective import objective
+from tests.conftest import count_compiles
 
 N_PERIODS = 13
 
@@ -108,18 +109,9 @@ def test_result_reports_kkt_convergence_and_intervals(optimum):
 
 def test_second_optimisation_with_other_budget_and_bounds_does_not_recompile(small_national,
                                                                              optimum):
-    compiles = []
-
-    def listener(name, duration, **kwargs):
-        if name == "/jax/core/compile/backend_compile_duration":
-            compiles.append(duration)
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
+    with count_compiles() as compiles:
         other = small_national.optimize_budget(optimum.budget * 0.6, N_PERIODS,
                                                relative_bounds=(0.2, 3.0), seed=5)
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
     assert compiles == []
     assert other.convergence["converged"]
 

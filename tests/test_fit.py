@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import warnings
 
-import jax
 import numpy as np
 import pytest
 
 import mmm_jax as mj
-from tests.conftest import NATIONAL_COLUMNS, SMALL
+from tests.conftest import NATIONAL_COLUMNS, SMALL, count_compiles
 
 
 @pytest.fixture(scope="module")
@@ -99,19 +98,9 @@ def test_second_fit_on_same_shaped_data_does_not_recompile(national_data, small_
     df["sales"] = df["sales"] * 1.1 + 5.0
     df["tv"] = df["tv"][::-1].to_numpy()
     other = mj.MMMData.from_dataframe(df, **NATIONAL_COLUMNS)
-    compiles = []
-
-    def listener(name, duration, **kwargs):
-        if name == "/jax/core/compile/backend_compile_duration":
-            compiles.append(duration)
-
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", mj.ConvergenceWarning)
-            mj.MMM().fit(other, seed=7, check=False, **SMALL)
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
+    with count_compiles() as compiles, warnings.catch_warnings():
+        warnings.simplefilter("ignore", mj.ConvergenceWarning)
+        mj.MMM().fit(other, seed=7, check=False, **SMALL)
     assert compiles == []
 
 
