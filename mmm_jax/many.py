@@ -1,7 +1,8 @@
 """Fit many same-shaped, independent models (brands, markets, simulation replicates) at once.
 
-The K datasets are stacked on a leading axis and sampled by one compiled program that
-vectorises over datasets and chains, instead of K compilations or K sequential runs.
+The K datasets are stacked on a leading axis and sampled by one compiled program (one compile,
+one dispatch) instead of K runs: vectorised over datasets and chains on an accelerator, looped
+inside the program on a CPU, spread over devices when there are several.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from mmm_jax.sampler import SamplerConfig, run_nuts
 def fit_many(datasets: Sequence[MMMData], *, adstock: str = "geometric",
              saturation: str = "hill", num_warmup: int = 1000, num_samples: int = 1000,
              num_chains: int = 4, seed: int = 0, target_accept: float = 0.85,
-             max_tree_depth: int = 10, dense_mass: bool = False, progress_bar: bool = True,
-             check: bool = True, **model_kwargs) -> list[MMM]:
+             max_tree_depth: int = 10, dense_mass: bool = False, chain_method: str = "auto",
+             progress_bar: bool = True, check: bool = True, **model_kwargs) -> list[MMM]:
     """Fit one model per dataset in a single vectorised NUTS program.
 
     Args:
@@ -32,6 +33,11 @@ def fit_many(datasets: Sequence[MMMData], *, adstock: str = "geometric",
         adstock, saturation, model_kwargs: the model (as for :class:`MMM`), shared by all.
         num_warmup, num_samples, num_chains, target_accept, max_tree_depth, dense_mass,
             progress_bar: NUTS settings, as for :meth:`MMM.fit`.
+        chain_method: ``"auto"`` (``"parallel"`` with several devices: datasets spread over
+            them; else ``"sequential"`` on CPU, ``"vectorized"`` on GPU/TPU), ``"vectorized"``
+            (one ``vmap`` over datasets and chains: every lane waits for the longest tree, so
+            it pays where lanes are nearly free, on an accelerator), ``"sequential"``
+            (datasets and chains looped inside the one program) or ``"parallel"``.
         seed: dataset k uses seed ``seed + k``.
         check: warn (``ConvergenceWarning``, naming the dataset) when a fit misses a threshold.
 
@@ -61,7 +67,7 @@ def fit_many(datasets: Sequence[MMMData], *, adstock: str = "geometric",
     sampler = SamplerConfig(num_warmup=num_warmup, num_samples=num_samples,
                             num_chains=num_chains, target_accept=target_accept,
                             max_tree_depth=max_tree_depth, dense_mass=dense_mass,
-                            chain_method="vectorized", progress_bar=progress_bar)
+                            chain_method=chain_method, progress_bar=progress_bar)
     models = [MMM(adstock=adstock, saturation=saturation, **model_kwargs) for _ in datasets]
     inputs, ys = [], []
     for model, data in zip(models, datasets, strict=True):

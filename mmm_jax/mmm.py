@@ -83,8 +83,9 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
                 R-hat; 4 recommended).
             seed: integer seed; the same seed gives the same draws on the same machine.
             target_accept, max_tree_depth, dense_mass: NUTS settings.
-            chain_method: ``"auto"`` runs chains in parallel when there are at least as many
-                devices as chains and vectorised otherwise; or ``"vectorized"``/``"parallel"``.
+            chain_method: ``"auto"`` spreads chains over devices when there are several,
+                else runs them one after another on a CPU and vectorised on a GPU/TPU; or
+                ``"sequential"``, ``"vectorized"``, ``"parallel"``.
             progress_bar: show progress. check: warn (``ConvergenceWarning``) naming the
                 parameters when R-hat > 1.01, ESS < 400 or there are divergences.
 

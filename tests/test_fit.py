@@ -145,8 +145,12 @@ def test_parallel_chains_across_devices_in_a_subprocess(tmp_path):
         from mmm_jax.sampler import SamplerConfig
         assert SamplerConfig(num_chains=4).resolved_chain_method() == "parallel"
         print("SHAPE", m.samples["beta"].shape)
+        many = mj.fit_many([data, data], seasonality_degree=1, num_warmup=30,
+            num_samples=20, num_chains=2, seed=0, progress_bar=False, check=False)
+        print("MANY", [x.samples["beta"].shape for x in many], many[1].seed)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "SHAPE (4, 20, 3)" in out.stdout
+    assert "MANY [(2, 20, 3), (2, 20, 3)] 1" in out.stdout  # datasets spread over the devices
