@@ -7,6 +7,11 @@ max R-hat, divergences, leapfrog steps per draw, gradient evaluations per second
 against a bare jitted ``value_and_grad`` loop on the same model (sampler efficiency), peak
 resident memory and the device. Results go to ``<out>/suite_<suite>.json`` and ``.md``.
 
+Peers: where a peer library is installed in its own virtual environment
+(``bash benchmarks/peers/setup.sh``), it fits its own model on the same data with the same
+chains and draws right after our case, in the same run, and the ratios (our ESS/s over theirs,
+their wall over ours) are printed and recorded; ``--no-peers`` skips them.
+
 Suites: ``smoke`` (embedded national, 2 chains x (100 + 100); proves the suite runs),
 ``quick`` (embedded national + geo and the national reference datasets, 4 x (500 + 500)),
 ``full`` (every case, 4 x (1000 + 1000)).
@@ -33,7 +38,8 @@ SUITES = {
 
 def bare_gradient_rate(model, n_evals: int = 2000) -> float:
     """Gradient evaluations per second of the model's potential in a jitted loop, with the
-    chains vectorised as in NUTS (per chain-evaluation, like the NUTS count)."""
+    chains vectorised as NUTS runs them (one lane when chains run one after another; per
+    chain-evaluation, like the NUTS count)."""
     import jax
     import jax.numpy as jnp
     from numpyro.infer.util import potential_energy
@@ -45,7 +51,10 @@ def bare_gradient_rate(model, n_evals: int = 2000) -> float:
     inputs = model._inputs(data.dates, data.media, data.controls)
     y = model._unit_target()
     numpyro_model = make_model(model.config, model._dims(data))
-    chains = model.sampler.num_chains
+    from mmm_jax.sampler import _inner_method
+
+    method = model.sampler.resolved_chain_method(data.is_geo)
+    chains = 1 if _inner_method(method, data.is_geo) == "sequential" else model.sampler.num_chains
     keys = jax.random.split(jax.random.PRNGKey(0), chains)
     z0 = jax.vmap(lambda k: initial_values(numpyro_model, inputs, y, k, 0.5))(keys)
     grad = jax.vmap(jax.value_and_grad(
@@ -129,12 +138,59 @@ def _table(rows: list[dict], title: str, machine: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_peers(row: dict, settings: dict) -> list[dict]:
+    """Run every installed peer that supports ``row``'s case with the same settings; return
+    one record per peer with the ratios against ``row`` (measured in this run)."""
+    from benchmarks import peers
+
+    out = []
+    for peer in peers.PEER_CASES.get(row["case"], {}).get("peers", {}):
+        if not peers.available(peer):
+            print(f"  peer {peer}: not installed (bash benchmarks/peers/setup.sh)", flush=True)
+            continue
+        run = dict(chains=settings["chains"], warmup=settings["warmup"],
+                   samples=settings["samples"])
+        if peer == "pymc_marketing":  # fill PyTensor's on-disk compile cache first (in its
+            peers.run_peer(peer, row["case"], chains=1, warmup=20, samples=20)  # favour)
+        result = peers.run_peer(peer, row["case"], **run)
+        record = {"case": row["case"], "peer": peer, **(result or {})}
+        if result and "error" not in result:
+            record["ess_per_s_ratio"] = round(row["ess_per_s"] / max(result["ess_per_s"], 1e-9), 1)
+            record["wall_ratio"] = round(result["wall_s"] / row["wall_s"], 1)
+            print(f"  vs {peer}: ESS/s {row['ess_per_s']} vs {result['ess_per_s']:.2f} -> "
+                  f"{record['ess_per_s_ratio']}x; wall {row['wall_s']} s vs "
+                  f"{result['wall_s']:.1f} s; their R-hat {result['max_rhat']}, divergences "
+                  f"{result['divergences']}", flush=True)
+        else:
+            print(f"  peer {peer} failed: {str(record.get('error'))[-500:]}", flush=True)
+        out.append(record)
+    return out
+
+
+def _peer_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    cols = ["case", "peer", "version", "wall_s", "min_ess_bulk", "min_ess_tail", "ess_per_s",
+            "max_rhat", "divergences", "ess_per_s_ratio", "wall_ratio"]
+    lines = ["", "## Peers, same data and draws, same run", "",
+             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        cells = [r.get(c, r.get("error", "")[:60] if c == "version" else "") for c in cols]
+        lines.append("| " + " | ".join(str(round(v, 2) if isinstance(v, float) else v)
+                                       for v in cells) + " |")
+    lines += ["", "ess_per_s_ratio = our ESS/s / the peer's; wall_ratio = the peer's wall / ours "
+              "(both with compilation). Each peer fits its own default model (see "
+              "benchmarks/peers/README.md)."]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks run",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--cases", default=None, help="comma-separated subset of the suite")
+    parser.add_argument("--no-peers", action="store_true", help="do not run peer libraries")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: child mode
     args = parser.parse_args(argv)
     names, settings = SUITES[args.suite]
@@ -146,7 +202,7 @@ def main(argv=None) -> int:
 
     if args.cases:
         names = [n for n in args.cases.split(",") if n]
-    rows = []
+    rows, peer_rows = [], []
     for name in names:
         if not available(name):
             print(f"skip {name}: its data is not beside the checkout", flush=True)
@@ -160,13 +216,16 @@ def main(argv=None) -> int:
         row = json.loads(lines[-1][len("RESULT "):])
         print(json.dumps(row), flush=True)
         rows.append(row)
+        if not args.no_peers:
+            peer_rows += run_peers(row, settings)
     out_dir = pathlib.Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     info = machine()
     (out_dir / f"suite_{args.suite}.json").write_text(
-        json.dumps({"machine": info, "suite": args.suite, "results": rows}, indent=2))
+        json.dumps({"machine": info, "suite": args.suite, "results": rows,
+                    "peers": peer_rows}, indent=2))
     (out_dir / f"suite_{args.suite}.md").write_text(
-        _table(rows, f"Benchmark suite '{args.suite}'", info))
+        _table(rows, f"Benchmark suite '{args.suite}'", info) + _peer_table(peer_rows))
     print(f"wrote {out_dir / f'suite_{args.suite}.md'}")
     return 0
 
