@@ -36,25 +36,27 @@ SUITES = {
 }
 
 
-def bare_gradient_rate(model, n_evals: int = 2000) -> float:
+def bare_gradient_rate(model, n_evals: int = 2000, lanes: int | None = None) -> float:
     """Gradient evaluations per second of the model's potential in a jitted loop, with the
     chains vectorised as NUTS runs them (one lane when chains run one after another; per
-    chain-evaluation, like the NUTS count)."""
+    chain-evaluation, like the NUTS count). ``model`` needs ``data`` and ``scales`` (a fitted
+    model has both); ``lanes`` overrides the number of vectorised chains."""
     import jax
     import jax.numpy as jnp
     from numpyro.infer.util import potential_energy
 
     from mmm_jax.model import make_model
-    from mmm_jax.sampler import initial_values
+    from mmm_jax.sampler import _inner_method, initial_values
 
     data = model.data
     inputs = model._inputs(data.dates, data.media, data.controls)
     y = model._unit_target()
     numpyro_model = make_model(model.config, model._dims(data))
-    from mmm_jax.sampler import _inner_method
-
-    method = model.sampler.resolved_chain_method(data.is_geo)
-    chains = 1 if _inner_method(method, data.is_geo) == "sequential" else model.sampler.num_chains
+    chains = lanes
+    if chains is None:
+        method = model.sampler.resolved_chain_method(data.is_geo)
+        looped = _inner_method(method, data.is_geo) == "sequential"
+        chains = 1 if looped else model.sampler.num_chains
     keys = jax.random.split(jax.random.PRNGKey(0), chains)
     z0 = jax.vmap(lambda k: initial_values(numpyro_model, inputs, y, k, 0.5))(keys)
     grad = jax.vmap(jax.value_and_grad(
@@ -76,8 +78,10 @@ def bare_gradient_rate(model, n_evals: int = 2000) -> float:
     return n_evals * chains / seconds
 
 
-def run_one(name: str, warmup: int, samples: int, chains: int, seed: int = 0) -> dict:
-    """Run one case in this process and return its record."""
+def run_one(name: str, warmup: int, samples: int, chains: int, seed: int = 0,
+            **options) -> dict:
+    """Run one case in this process and return its record; ``options`` go to ``MMM.fit``
+    (e.g. ``precision``, ``chain_method``, ``dense_mass``)."""
     import resource
     import warnings
 
@@ -90,7 +94,7 @@ def run_one(name: str, warmup: int, samples: int, chains: int, seed: int = 0) ->
     data = load_case(name)
     model = mj.MMM()
     settings = dict(num_warmup=warmup, num_samples=samples, num_chains=chains,
-                    progress_bar=False)
+                    progress_bar=False, **options)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mj.ConvergenceWarning)
         start = time.perf_counter()

@@ -98,10 +98,31 @@ def _loglik_fn():
     return jax.jit(jax.vmap(one, in_axes=(0, None, None)))
 
 
+def _add_ranks(ranks: dict, truth: dict, samples: dict, inputs, y, n_ranks: int) -> None:
+    """Append the rank of each true scalar (and of the true log-likelihood) among ``n_ranks``
+    thinned draws of one replicate's ``(chain, draw, ...)`` samples."""
+    flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in samples.items()}
+    idx = np.linspace(0, len(flat["beta"]) - 1, n_ranks).round().astype(int)
+    for name, value in truth.items():
+        draws = flat[name][idx].reshape(n_ranks, -1)
+        for j, t in enumerate(np.ravel(value)):
+            key = name if np.size(value) == 1 else f"{name}[{j}]"
+            ranks.setdefault(key, []).append(int(np.sum(draws[:, j] < t)))
+    thinned = {k: v[idx] for k, v in flat.items()}
+    ll = _loglik(thinned, inputs, y)
+    truth_as_draw = {k: (np.asarray(truth[k])[None] if k in truth else flat[k][:1])
+                     for k in thinned}
+    ll_true = _loglik(truth_as_draw, inputs, y)[0]
+    ranks.setdefault("log_likelihood", []).append(int(np.sum(ll < ll_true)))
+
+
 def run(replicates: int = 100, n_periods: int = 104, warmup: int = 500, samples: int = 500,
         chains: int = 2, n_ranks: int = 99, bins: int = 10, seed: int = 0,
-        bug: str = "none") -> dict:
-    """Run SBC; returns per-quantity rank histograms and chi-square p-values."""
+        bug: str = "none", batch: int = 25) -> dict:
+    """Run SBC; returns per-quantity rank histograms and chi-square p-values.
+
+    Replicates are fitted ``batch`` at a time through the ``fit_many`` machinery (one
+    compiled program per batch shape)."""
     import jax
     from scipy import stats
 
@@ -114,24 +135,19 @@ def run(replicates: int = 100, n_periods: int = 104, warmup: int = 500, samples:
                             progress_bar=False)
     ranks: dict[str, list[int]] = {}
     divergences, start = 0, time.perf_counter()
-    for r in range(replicates):
-        truth, y = draw_prior(config, dims, inputs, jax.random.PRNGKey(10_000 + seed + r), bug)
-        result = run_nuts(model, inputs, y, sampler, seed + r, cache_key=("sbc", config.key,
-                                                                          dims))
+    for first in range(0, replicates, batch):
+        reps = range(first, min(first + batch, replicates))
+        drawn = [draw_prior(config, dims, inputs, jax.random.PRNGKey(10_000 + seed + r), bug)
+                 for r in reps]
+        # the fit_many machinery: one compiled program fits the whole batch of replicates
+        stacked = {k: np.stack([v] * len(reps)) for k, v in inputs.items()}
+        result = run_nuts(model, stacked, np.stack([y for _, y in drawn]), sampler,
+                          [seed + r for r in reps], cache_key=("sbc", config.key, dims),
+                          many=True)
         divergences += int(result.stats["diverging"].sum())
-        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in result.samples.items()}
-        idx = np.linspace(0, len(flat["beta"]) - 1, n_ranks).round().astype(int)
-        for name, value in truth.items():
-            draws = flat[name][idx].reshape(n_ranks, -1)
-            for j, t in enumerate(np.ravel(value)):
-                key = name if np.size(value) == 1 else f"{name}[{j}]"
-                ranks.setdefault(key, []).append(int(np.sum(draws[:, j] < t)))
-        thinned = {k: v[idx] for k, v in flat.items()}
-        ll = _loglik(thinned, inputs, y)
-        truth_as_draw = {k: (np.asarray(truth[k])[None] if k in truth else flat[k][:1])
-                         for k in thinned}
-        ll_true = _loglik(truth_as_draw, inputs, y)[0]
-        ranks.setdefault("log_likelihood", []).append(int(np.sum(ll < ll_true)))
+        for j, (truth, y) in enumerate(drawn):
+            samples_j = {k: v[j] for k, v in result.samples.items()}
+            _add_ranks(ranks, truth, samples_j, inputs, y, n_ranks)
     report = {}
     for name, rk in ranks.items():
         counts = np.histogram(rk, bins=bins, range=(0, n_ranks + 1))[0]

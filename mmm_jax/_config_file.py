@@ -31,6 +31,7 @@ Every table and key is optional except ``[data]`` with ``date``, ``target`` and 
     max_tree_depth = 10
     dense_mass = false
     chain_method = "auto"
+    precision = "float32"      # or "float64"
 
     [allocation]               # optional: allocate this budget after fitting
     budget = 1_000_000.0
@@ -52,7 +53,7 @@ from typing import Any
 import numpyro.distributions as dist
 
 from mmm_jax.config import LIKELIHOODS
-from mmm_jax.sampler import CHAIN_METHODS
+from mmm_jax.sampler import CHAIN_METHODS, PRECISIONS
 from mmm_jax.transforms import ADSTOCKS, SATURATIONS
 
 _REQUIRED = object()
@@ -105,7 +106,8 @@ SCHEMA: dict[str, dict[str, _Key]] = {
                 "target_accept": _Key("float", 0.85, _open_unit),
                 "max_tree_depth": _Key("int", 10, _at_least(1)),
                 "dense_mass": _Key("bool", False),
-                "chain_method": _Key("str", "auto", _one_of(CHAIN_METHODS))},
+                "chain_method": _Key("str", "auto", _one_of(CHAIN_METHODS)),
+                "precision": _Key("str", "float32", _one_of(PRECISIONS))},
     "allocation": {"budget": _Key("float", None, _at_least(0.0, strict=True)),
                    "periods": _Key("int", None, _at_least(1))},
 }

@@ -24,7 +24,8 @@ def fit_many(datasets: Sequence[MMMData], *, adstock: str = "geometric",
              saturation: str = "hill", num_warmup: int = 1000, num_samples: int = 1000,
              num_chains: int = 4, seed: int = 0, target_accept: float = 0.85,
              max_tree_depth: int = 10, dense_mass: bool = False, chain_method: str = "auto",
-             progress_bar: bool = True, check: bool = True, **model_kwargs) -> list[MMM]:
+             precision: str = "float32", progress_bar: bool = True, check: bool = True,
+             **model_kwargs) -> list[MMM]:
     """Fit one model per dataset in a single vectorised NUTS program.
 
     Args:
@@ -38,6 +39,7 @@ def fit_many(datasets: Sequence[MMMData], *, adstock: str = "geometric",
             (one ``vmap`` over datasets and chains: every lane waits for the longest tree, so
             it pays where lanes are nearly free, on an accelerator), ``"sequential"``
             (datasets and chains looped inside the one program) or ``"parallel"``.
+        precision: ``"float32"`` or ``"float64"``, as for :meth:`MMM.fit`.
         seed: dataset k uses seed ``seed + k``.
         check: warn (``ConvergenceWarning``, naming the dataset) when a fit misses a threshold.
 
@@ -67,7 +69,8 @@ def fit_many(datasets: Sequence[MMMData], *, adstock: str = "geometric",
     sampler = SamplerConfig(num_warmup=num_warmup, num_samples=num_samples,
                             num_chains=num_chains, target_accept=target_accept,
                             max_tree_depth=max_tree_depth, dense_mass=dense_mass,
-                            chain_method=chain_method, progress_bar=progress_bar)
+                            chain_method=chain_method, precision=precision,
+                            progress_bar=progress_bar)
     models = [MMM(adstock=adstock, saturation=saturation, **model_kwargs) for _ in datasets]
     inputs, ys = [], []
     for model, data in zip(models, datasets, strict=True):

@@ -74,7 +74,7 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
     def fit(self, data: MMMData, *, num_warmup: int = 1000, num_samples: int = 1000,
             num_chains: int = 4, seed: int = 0, target_accept: float = 0.85,
             max_tree_depth: int = 10, dense_mass: bool = False, chain_method: str = "auto",
-            progress_bar: bool = True, check: bool = True) -> MMM:
+            precision: str = "float32", progress_bar: bool = True, check: bool = True) -> MMM:
         """Sample the posterior with NUTS.
 
         Args:
@@ -86,6 +86,8 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
             chain_method: ``"auto"`` spreads chains over devices when there are several,
                 else runs them one after another on a CPU and vectorised on a GPU/TPU; or
                 ``"sequential"``, ``"vectorized"``, ``"parallel"``.
+            precision: ``"float32"`` (default; about twice as fast on a CPU) or
+                ``"float64"`` (sampled in 64-bit floats; draws are float64).
             progress_bar: show progress. check: warn (``ConvergenceWarning``) naming the
                 parameters when R-hat > 1.01, ESS < 400 or there are divergences.
 
@@ -102,7 +104,8 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
         sampler = SamplerConfig(num_warmup=num_warmup, num_samples=num_samples,
                                 num_chains=num_chains, target_accept=target_accept,
                                 max_tree_depth=max_tree_depth, dense_mass=dense_mass,
-                                chain_method=chain_method, progress_bar=progress_bar)
+                                chain_method=chain_method, precision=precision,
+                                progress_bar=progress_bar)
         self._reset()
         self.data, self.scales = data, compute_scales(data)
         dims = self._dims(data)

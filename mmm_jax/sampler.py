@@ -23,6 +23,7 @@ from numpyro.infer.hmc import hmc
 from numpyro.infer.util import constrain_fn, potential_energy
 
 CHAIN_METHODS = ("auto", "vectorized", "parallel", "sequential")
+PRECISIONS = ("float32", "float64")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +42,9 @@ class SamplerConfig:
         init_jitter: half-width of the uniform jitter (unconstrained scale) around the prior
             median used to start each chain.
         progress_bar: show a progress bar.
+        precision: ``"float32"`` (default: about 2x faster on a CPU, and what accelerators
+            are built for) or ``"float64"`` (the run is compiled and sampled with 64-bit
+            floats, whatever the global ``jax_enable_x64`` setting).
     """
 
     num_warmup: int = 1000
@@ -52,6 +56,7 @@ class SamplerConfig:
     chain_method: str = "auto"
     init_jitter: float = 0.5
     progress_bar: bool = True
+    precision: str = "float32"
 
     def __post_init__(self):
         for name in ("num_warmup", "num_samples", "num_chains", "max_tree_depth"):
@@ -63,6 +68,8 @@ class SamplerConfig:
             raise ValueError(f"target_accept={self.target_accept!r} must be in (0, 1)")
         if self.chain_method not in CHAIN_METHODS:
             raise ValueError(f"chain_method={self.chain_method!r}; use one of {CHAIN_METHODS}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision={self.precision!r}; use one of {PRECISIONS}")
 
     def resolved_chain_method(self, geo: bool = False) -> str:
         """The method ``"auto"`` stands for here: ``geo`` says a chain's arrays are large
@@ -269,7 +276,12 @@ def run_nuts(model, inputs: dict, y, sampler: SamplerConfig, seed, cache_key, *,
     runner_key = (cache_key, settings, many, settings.resolved_chain_method(geo))
     total = sampler.num_warmup + sampler.num_samples
     report_every = max(1, total // 200)
-    with _LOCK:
+    x64 = sampler.precision == "float64"
+    if x64:
+        inputs, y = jax.tree_util.tree_map(
+            lambda a: np.asarray(a, np.float64) if np.issubdtype(np.asarray(a).dtype, np.floating)
+            else a, (inputs, y))
+    with _LOCK, jax.enable_x64(x64):
         runner = _RUNNERS.get(runner_key)
         if runner is None:
             runner = _build_runner(model, settings, report_every, many=many, geo=geo)

@@ -6,6 +6,7 @@ import contextlib
 import warnings
 
 import jax
+import numpy as np
 import pytest
 
 import mmm_jax as mj
@@ -59,3 +60,14 @@ def count_compiles():
         yield compiles
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
+
+
+def assert_same_posterior(model, reference):
+    """Posterior means of beta agree within 4 Monte Carlo standard errors (from the
+    reference's bulk ESS, applied to both sides)."""
+    a = model.samples["beta"].reshape(-1, 3)
+    b = reference.samples["beta"].reshape(-1, 3)
+    ess = np.array([reference.diagnostics(detail=True)["ess_bulk"][f"beta[{j}]"]
+                    for j in range(3)])
+    mcse = np.sqrt(a.var(0) / ess + b.var(0) / ess)
+    assert np.all(np.abs(a.mean(0) - b.mean(0)) < 4 * mcse + 1e-6)

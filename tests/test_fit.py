@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import mmm_jax as mj
-from tests.conftest import NATIONAL_COLUMNS, SMALL, count_compiles
+from tests.conftest import NATIONAL_COLUMNS, SMALL, assert_same_posterior, count_compiles
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,19 @@ def test_same_seed_same_draws_other_seed_other_draws(national_data, small_nation
     for name, value in small_national.samples.items():
         np.testing.assert_array_equal(value, again.samples[name])  # bitwise
     assert not np.array_equal(small_national.samples["beta"], other.samples["beta"])
+
+
+def test_float64_option_samples_in_64_bit_and_agrees_with_float32(national_data,
+                                                                  small_national):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mj.ConvergenceWarning)
+        m64 = mj.MMM().fit(national_data, seed=0, check=False, precision="float64", **SMALL)
+    assert m64.samples["beta"].dtype == np.float64
+    assert small_national.samples["beta"].dtype == np.float32  # float32 stays the default
+    assert_same_posterior(m64, small_national)
+    assert np.isfinite(m64.roi()["mean"]).all()
+    with pytest.raises(ValueError, match="precision='float16'"):
+        mj.MMM().fit(national_data, precision="float16")
 
 
 def test_second_fit_on_same_shaped_data_does_not_recompile(national_data, small_national):

@@ -8,23 +8,12 @@ import numpy as np
 import pytest
 
 import mmm_jax as mj
-from tests.conftest import NATIONAL_COLUMNS, SMALL
+from tests.conftest import NATIONAL_COLUMNS, SMALL, assert_same_posterior
 
 
 def _datasets(k, n_periods=104):
     return [mj.MMMData.from_dataframe(mj.simulate(seed=s, n_periods=n_periods)[0],
                                       **NATIONAL_COLUMNS) for s in range(k)]
-
-
-def _assert_same_posterior(model, reference):
-    """Posterior means of beta agree within 4 Monte Carlo standard errors (from the
-    reference's bulk ESS, applied to both sides)."""
-    a = model.samples["beta"].reshape(-1, 3)
-    b = reference.samples["beta"].reshape(-1, 3)
-    ess = np.array([reference.diagnostics(detail=True)["ess_bulk"][f"beta[{j}]"]
-                    for j in range(3)])
-    mcse = np.sqrt(a.var(0) / ess + b.var(0) / ess)
-    assert np.all(np.abs(a.mean(0) - b.mean(0)) < 4 * mcse + 1e-6)
 
 
 def test_fit_many_returns_one_fitted_model_per_dataset(national_data, small_national):
@@ -42,7 +31,7 @@ def test_fit_many_returns_one_fitted_model_per_dataset(national_data, small_nati
     assert not np.array_equal(models[0].samples["beta"], models[1].samples["beta"])
     # dataset 0 is the national example fitted alone with the same seed in `small_national`:
     # the batched program gives the same posterior up to Monte Carlo error (4 MC s.e.).
-    _assert_same_posterior(models[0], small_national)
+    assert_same_posterior(models[0], small_national)
 
 
 def test_fit_many_vectorized_and_sequential_give_the_same_posterior(small_national):
@@ -52,7 +41,7 @@ def test_fit_many_vectorized_and_sequential_give_the_same_posterior(small_nation
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mj.ConvergenceWarning)
         vec = mj.fit_many(data, seed=0, check=False, chain_method="vectorized", **SMALL)
-    _assert_same_posterior(vec[0], small_national)
+    assert_same_posterior(vec[0], small_national)
     assert vec[1].samples["beta"].shape == (2, 150, 3)
 
 
