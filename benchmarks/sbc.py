@@ -12,7 +12,8 @@ Usage::
     python -m benchmarks.sbc [--replicates 100] [--bug none|unnormalised] [--out DIR]
 
 Fits run on the model's unit scale directly (no data-dependent rescaling), so the fitted model
-is exactly the generating one.
+is exactly the generating one. Replicates are fitted in batches through the ``fit_many``
+machinery (``run_nuts(..., many=True)``: one compiled program per batch).
 """
 
 from __future__ import annotations
