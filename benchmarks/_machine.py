@@ -38,4 +38,6 @@ def machine() -> dict:
         "backend": jax.default_backend(),
         "devices": [str(d) for d in devices],
         "device_kind": devices[0].device_kind,
+        "local_devices": jax.local_device_count(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
     }

@@ -4,8 +4,10 @@ Each case runs in its own process (clean compile, honest peak memory) and record
 of the first fit (compile included) and of a second fit reusing the compiled program, the
 compile time (their difference), min bulk and tail ESS, ESS/s (min bulk ESS / first-fit wall),
 max R-hat, divergences, leapfrog steps per draw, gradient evaluations per second inside NUTS
-against a bare jitted ``value_and_grad`` loop on the same model (sampler efficiency), peak
-resident memory and the device. Results go to ``<out>/suite_<suite>.json`` and ``.md``.
+(per device used) against a bare jitted ``value_and_grad`` loop on the same model (sampler
+efficiency), peak resident memory, the device and the chain method (``"parallel"`` when
+importing mmm_jax gave XLA one host device per core, see ``mmm_jax/_host_devices.py``; the
+peers get the same ``XLA_FLAGS``). Results go to ``<out>/suite_<suite>.json`` and ``.md``.
 
 Peers: where a peer library is installed in its own virtual environment
 (``bash benchmarks/peers/setup.sh``), it fits its own model on the same data with the same
@@ -106,7 +108,11 @@ def run_one(name: str, warmup: int, samples: int, chains: int, seed: int = 0,
         start = time.perf_counter()
         model.fit(data, seed=seed, check=False, **settings)
         wall_warm = time.perf_counter() - start
-    nuts_rate = float(steps) / wall_warm
+    from mmm_jax.sampler import _parallel_devices
+
+    method = model.sampler.resolved_chain_method(data.is_geo)
+    devices = _parallel_devices(chains) if method == "parallel" else 1
+    nuts_rate = float(steps) / wall_warm / devices  # per device, like the bare loop
     bare_rate = bare_gradient_rate(model)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
@@ -122,6 +128,7 @@ def run_one(name: str, warmup: int, samples: int, chains: int, seed: int = 0,
         "grad_per_s_nuts": round(nuts_rate), "grad_per_s_bare": round(bare_rate),
         "sampler_efficiency": round(nuts_rate / bare_rate, 3),
         "peak_rss_mb": round(peak_mb), "device": str(jax.devices()[0]),
+        "chain_method": method, "devices_used": devices,
         "float": str(np.asarray(model.samples["beta"]).dtype),
     }
 
@@ -180,7 +187,8 @@ def _peer_table(rows: list[dict]) -> str:
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in rows:
         cells = [r.get(c, r.get("error", "")[:60] if c == "version" else "") for c in cols]
-        lines.append("| " + " | ".join(str(round(v, 2) if isinstance(v, float) else v)
+        lines.append("| " + " | ".join(str(round(v, 4 if abs(v) < 10 else 1)
+                                           if isinstance(v, float) else v)
                                        for v in cells) + " |")
     lines += ["", "ess_per_s_ratio = our ESS/s / the peer's; wall_ratio = the peer's wall / ours "
               "(both with compilation). Each peer fits its own default model (see "
@@ -201,6 +209,7 @@ def main(argv=None) -> int:
     if args.one:
         print("RESULT " + json.dumps(run_one(args.one, **settings)), flush=True)
         return 0
+    import mmm_jax  # noqa: F401  (sets XLA's host device count, inherited by cases and peers)
     from benchmarks._machine import machine
     from benchmarks.cases import available
 

@@ -136,12 +136,12 @@ def _build_runner(model, sampler: SamplerConfig, report_every: int, many: bool =
     def potential_gen(inputs, y):
         return lambda z: potential_energy(model, (inputs, y), {}, z)
 
-    def tick(i):
+    def tick(i, offset):
         if sampler.progress_bar:
             lax.cond((i + 1) % report_every == 0,
-                     lambda: jax.debug.callback(_report, i + 1), lambda: None)
+                     lambda: jax.debug.callback(_report, offset + i + 1), lambda: None)
 
-    def one_chain(key, inputs, y):
+    def one_chain(key, inputs, y, offset=0):
         k_init, key = jax.random.split(key)
         z0 = initial_values(model, inputs, y, k_init, sampler.init_jitter)
         init_kernel, sample_kernel = hmc(potential_fn_gen=potential_gen, algo="NUTS")
@@ -151,7 +151,7 @@ def _build_runner(model, sampler: SamplerConfig, report_every: int, many: bool =
             model_args=(inputs, y), rng_key=key)
 
         def step(s, i):
-            tick(i)
+            tick(i, offset)
             s = sample_kernel(s, model_args=(inputs, y))
             return s, (s.z, s.diverging, s.num_steps, s.accept_prob, s.potential_energy,
                        s.energy, s.adapt_state.step_size)
@@ -171,15 +171,21 @@ def _build_runner(model, sampler: SamplerConfig, report_every: int, many: bool =
     method = sampler.resolved_chain_method(geo)
     inner = _inner_method(method, geo)
 
-    def chains(keys, inputs, y):  # (chain, ...) keys -> (chain, ...) draws, one device
+    # The progress bar counts iterations over the chains (and datasets) a device runs one
+    # after another: a looped chain reports its iterations after those of the chains before it.
+    def chains(keys, inputs, y, base=0):  # (chain, ...) keys -> (chain, ...) draws, one device
         if inner == "sequential":
-            return lax.map(lambda k: one_chain(k, inputs, y), keys)
+            slots = jnp.arange(keys.shape[0])
+            return lax.map(lambda a: one_chain(a[1], inputs, y, base + a[0] * total),
+                           (slots, keys))
         return jax.vmap(one_chain, in_axes=(0, None, None))(keys, inputs, y)
 
     if many:  # K datasets stacked on a leading axis
         def datasets(keys, inputs, y):
             if inner == "sequential":
-                return lax.map(lambda a: chains(*a), (keys, inputs, y))
+                per_dataset = keys.shape[1] * total
+                return lax.map(lambda a: chains(*a[1:], base=a[0] * per_dataset),
+                               (jnp.arange(keys.shape[0]), keys, inputs, y))
             return jax.vmap(chains)(keys, inputs, y)
 
         if method != "parallel":
@@ -215,6 +221,17 @@ def _across_devices(mapped, count, shared: bool):
                                       out)
 
     return run
+
+
+def _looped_runs(sampler: SamplerConfig, geo: bool, key_shape: tuple) -> int:
+    """How many chains one device runs one after another (the progress bar's multiple)."""
+    method = sampler.resolved_chain_method(geo)
+    if _inner_method(method, geo) != "sequential":
+        return 1
+    runs = int(np.prod(key_shape[:-1]))  # datasets x chains
+    if method == "parallel":
+        runs //= _parallel_devices(key_shape[0])
+    return runs
 
 
 def _parallel_devices(num_chains: int) -> int:
@@ -286,7 +303,8 @@ def run_nuts(model, inputs: dict, y, sampler: SamplerConfig, seed, cache_key, *,
         if runner is None:
             runner = _build_runner(model, settings, report_every, many=many, geo=geo)
             _RUNNERS[runner_key] = runner
-        progress = _Progress(total, sampler.progress_bar)
+        progress = _Progress(total * _looped_runs(settings, geo, np.shape(keys)),
+                             sampler.progress_bar)
         _ACTIVE.append(progress)
         try:
             samples, stats = runner(keys, inputs, y)

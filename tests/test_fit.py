@@ -167,3 +167,14 @@ def test_parallel_chains_across_devices_in_a_subprocess(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert "SHAPE (4, 20, 3)" in out.stdout
     assert "MANY [(2, 20, 3), (2, 20, 3)] 1" in out.stdout  # datasets spread over the devices
+
+
+def test_progress_bar_counts_every_chain_run_one_after_another(national_data, capsys):
+    """On a CPU national chains are looped; the bar's total covers all of them and reaches it."""
+    settings = dict(SMALL, progress_bar=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mj.ConvergenceWarning)
+        mj.MMM().fit(national_data, seed=0, check=False, chain_method="sequential", **settings)
+    total = SMALL["num_chains"] * (SMALL["num_warmup"] + SMALL["num_samples"])
+    err = capsys.readouterr().err
+    assert f"{total}/{total}" in err, err[-500:]
