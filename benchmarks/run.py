@@ -7,7 +7,7 @@ max R-hat, divergences, leapfrog steps per draw, gradient evaluations per second
 (per device used) against a bare jitted ``value_and_grad`` loop on the same model (sampler
 efficiency), peak resident memory, the device and the chain method (``"parallel"`` when
 importing mmm_jax gave XLA one host device per core, see ``mmm_jax/_host_devices.py``; the
-peers get the same ``XLA_FLAGS``). Results go to ``<out>/suite_<suite>.json`` and ``.md``.
+peers run in the environment the suite was started with, i.e. their own defaults). Results go to ``<out>/suite_<suite>.json`` and ``.md``.
 
 Peers: where a peer library is installed in its own virtual environment
 (``bash benchmarks/peers/setup.sh``), it fits its own model on the same data with the same
@@ -209,7 +209,6 @@ def main(argv=None) -> int:
     if args.one:
         print("RESULT " + json.dumps(run_one(args.one, **settings)), flush=True)
         return 0
-    import mmm_jax  # noqa: F401  (sets XLA's host device count, inherited by cases and peers)
     from benchmarks._machine import machine
     from benchmarks.cases import available
 
