@@ -2,9 +2,10 @@
 
 Data: ``mmm_jax.simulate(seed=k)`` for k < K (156 weeks, 3 channels, one control), default
 model. The baseline fits them one after another with ``MMM().fit`` in one process (the NUTS
-program compiles once and is reused, as a user's loop would). Then ``fit_many`` with each
-chain method: ``sequential`` (datasets looped inside one program, the CPU default) and
-``vectorized`` (one vmap over datasets and chains, the accelerator default). Throughput =
+program compiles once and is reused, as a user's loop would; chains spread over the host
+devices). Then ``fit_many`` with each chain method: ``auto`` (datasets spread over the host
+devices and looped on each: the CPU default), ``sequential`` (all looped on one device) and
+``vectorized`` (one vmap over datasets and chains on one device, the accelerator default). Throughput =
 models per second, compile included; the ratio is against the baseline measured in the same
 run. Also records total min-ESS per second (sum over models), and the bound on any batched
 design: gradient evaluations per second of the bare jitted log-density gradient with 1, 4, 32
@@ -59,7 +60,7 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--chains", type=int, default=4)
-    parser.add_argument("--methods", default="sequential,vectorized")
+    parser.add_argument("--methods", default="auto,vectorized")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     settings = dict(num_warmup=args.warmup, num_samples=args.samples, num_chains=args.chains,

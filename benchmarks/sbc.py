@@ -119,7 +119,7 @@ def _add_ranks(ranks: dict, truth: dict, samples: dict, inputs, y, n_ranks: int)
 
 def run(replicates: int = 100, n_periods: int = 104, warmup: int = 500, samples: int = 500,
         chains: int = 2, n_ranks: int = 99, bins: int = 10, seed: int = 0,
-        bug: str = "none", batch: int = 25) -> dict:
+        bug: str = "none", batch: int = 20) -> dict:
     """Run SBC; returns per-quantity rank histograms and chi-square p-values.
 
     Replicates are fitted ``batch`` at a time through the ``fit_many`` machinery (one
