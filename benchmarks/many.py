@@ -5,11 +5,11 @@ model. The baseline fits them one after another with ``MMM().fit`` in one proces
 program compiles once and is reused, as a user's loop would; chains spread over the host
 devices). Then ``fit_many`` with each chain method: ``auto`` (datasets spread over the host
 devices and looped on each: the CPU default), ``sequential`` (all looped on one device) and
-``vectorized`` (one vmap over datasets and chains on one device, the accelerator default). Throughput =
-models per second, compile included; the ratio is against the baseline measured in the same
-run. Also records total min-ESS per second (sum over models), and the bound on any batched
-design: gradient evaluations per second of the bare jitted log-density gradient with 1, 4, 32
-and 256 vectorised lanes (no sampler at all).
+``vectorized`` (one vmap over datasets and chains on one device, the accelerator default).
+Throughput = models per second, compile included; the ratio is against the baseline measured
+in the same run. Also records total min-ESS per second (sum over models), and the bound on any
+batched design: gradient evaluations per second of the bare jitted log-density gradient with
+1, 4, 32 and 256 vectorised lanes (no sampler at all).
 
 Usage::
 

@@ -7,7 +7,8 @@ max R-hat, divergences, leapfrog steps per draw, gradient evaluations per second
 (per device used) against a bare jitted ``value_and_grad`` loop on the same model (sampler
 efficiency), peak resident memory, the device and the chain method (``"parallel"`` when
 importing mmm_jax gave XLA one host device per core, see ``mmm_jax/_host_devices.py``; the
-peers run in the environment the suite was started with, i.e. their own defaults). Results go to ``<out>/suite_<suite>.json`` and ``.md``.
+peers run in the environment the suite was started with, i.e. their own defaults). Results go
+to ``<out>/suite_<suite>.json`` and ``.md``.
 
 Peers: where a peer library is installed in its own virtual environment
 (``bash benchmarks/peers/setup.sh``), it fits its own model on the same data with the same

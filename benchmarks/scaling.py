@@ -72,6 +72,7 @@ def measure(weeks: int, channels: int, geos: int, fit: bool) -> dict:
 
 def plot(rows: list[dict], path: pathlib.Path, title: str) -> None:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullLocator
 
     fig = Figure(figsize=(12, 6.5), layout="constrained")
     axes = fig.subplots(2, 3)
@@ -87,7 +88,9 @@ def plot(rows: list[dict], path: pathlib.Path, title: str) -> None:
         axes[1, j].set_xlabel(sweep)
         axes[1, j].set_ylabel("min bulk ESS / s (compile incl.)")
         for ax in axes[:, j]:
-            ax.grid(True, which="both", alpha=0.3)
+            ax.grid(True, which="major", alpha=0.3)
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xticks(x, [str(v) for v in x])
     fig.suptitle(title)
     fig.savefig(path, dpi=110)
 
@@ -100,7 +103,18 @@ def main(argv=None) -> int:
     parser.add_argument("--max-fit-cells", type=int, default=60_000,
                         help="skip the fit when weeks x channels x geos exceeds this")
     parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--replot", action="store_true",
+                        help="redraw the plot from the saved JSON without measuring")
     args = parser.parse_args(argv)
+    if args.replot:
+        import jax
+
+        stem = f"scaling_{jax.default_backend()}"
+        saved = json.loads((pathlib.Path(args.out) / f"{stem}.json").read_text())
+        info = saved["machine"]
+        plot(saved["results"], pathlib.Path(args.out) / f"{stem}.png",
+             f"mmm_jax scaling on {info['backend']} ({info['device_kind']})")
+        return 0
     rows = []
     for sweep, values in SWEEPS.items():
         for value in values:
