@@ -41,3 +41,20 @@ def machine() -> dict:
         "local_devices": jax.local_device_count(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
     }
+
+
+def write_json(out_dir, name: str, payload: dict):
+    """Write ``<out_dir>/<name>_<backend>.json`` = ``{"machine": ..., **payload}``.
+
+    Returns:
+        ``(out_dir as Path, stem, machine info)`` for the Markdown written next to it.
+    """
+    import json
+    import pathlib
+
+    info = machine()
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{name}_{info['backend']}"
+    (out / f"{stem}.json").write_text(json.dumps({"machine": info, **payload}, indent=2))
+    return out, stem, info

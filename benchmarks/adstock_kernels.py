@@ -93,7 +93,7 @@ def check_agreement(n_time: int = 156) -> dict:
 
 
 def main(argv=None) -> int:
-    from benchmarks._machine import machine
+    from benchmarks._machine import write_json
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(RESULTS))
@@ -115,12 +115,8 @@ def main(argv=None) -> int:
         row["scan_vs_next"] = round(sorted(timed.values())[1] / timed["scan"], 2)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    info = machine()
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"adstock_kernels_{info['backend']}"
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": info, "max_rel_error_vs_scan": errors, "results": rows}, indent=2))
+    out, stem, info = write_json(args.out, "adstock_kernels",
+                                 {"max_rel_error_vs_scan": errors, "results": rows})
     cols = ["periods", "chains", "scan_us", "associative_us", "matmul_us", "fastest",
             "scan_vs_next"]
     lines = [f"# Adstock kernels on {info['backend']} ({info['device_kind']})", "",

@@ -53,7 +53,7 @@ def lane_rates(data, lanes=(1, 4, 32, 256)) -> dict:
 
 def main(argv=None) -> int:
     import mmm_jax as mj
-    from benchmarks._machine import machine
+    from benchmarks._machine import write_json
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=64)
@@ -83,13 +83,8 @@ def main(argv=None) -> int:
             print(json.dumps(rows[-1]), flush=True)
     lanes = lane_rates(data[0])
     print(json.dumps(lanes), flush=True)
-    info = machine()
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"fit_many_{info['backend']}"
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": info, "settings": settings, "results": rows, "bare_lanes": lanes},
-        indent=2))
+    out, stem, info = write_json(args.out, "fit_many", {"settings": settings, "results": rows,
+                                                       "bare_lanes": lanes})
     cols = ["method", "models", "seconds", "models_per_s", "throughput_ratio",
             "sum_min_ess_per_s", "max_rhat", "divergences"]
     lines = [f"# fit_many throughput on {info['backend']} ({info['cpu']}, {info['cores']} cores)",

@@ -96,7 +96,7 @@ def plot(rows: list[dict], path: pathlib.Path, title: str) -> None:
 
 
 def main(argv=None) -> int:
-    from benchmarks._machine import machine
+    from benchmarks._machine import write_json
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-fit-geos", type=int, default=50)
@@ -124,12 +124,7 @@ def main(argv=None) -> int:
             row = {"sweep": sweep, **measure(**size, fit=fit)}
             print(json.dumps(row), flush=True)
             rows.append(row)
-    info = machine()
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"scaling_{info['backend']}"
-    (out / f"{stem}.json").write_text(json.dumps(
-        {"machine": info, "fit_settings": FIT, "results": rows}, indent=2))
+    out, stem, info = write_json(args.out, "scaling", {"fit_settings": FIT, "results": rows})
     cols = ["sweep", "weeks", "channels", "geos", "us_per_gradient", "fit_wall_s",
             "min_ess_bulk", "ess_per_s", "steps_per_draw", "max_rhat", "divergences"]
     lines = [f"# Scaling on {info['backend']} ({info['cpu']}, {info['cores']} cores)", "",

@@ -36,7 +36,7 @@ VARIANTS = {
 
 
 def main(argv=None) -> int:
-    from benchmarks._machine import machine
+    from benchmarks._machine import write_json
     from benchmarks.cases import available
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -75,12 +75,8 @@ def main(argv=None) -> int:
                    "vs_default": round(r["ess_per_s"] / base["ess_per_s"], 2)}
             print(json.dumps(row), flush=True)
             rows.append(row)
-    info = machine()
-    out_dir = pathlib.Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"speed_options_{info['backend']}"
-    (out_dir / f"{stem}.json").write_text(json.dumps(
-        {"machine": info, "settings": settings, "results": rows}, indent=2))
+    out_dir, stem, info = write_json(args.out, "speed_options",
+                                     {"settings": settings, "results": rows})
     cols = list(rows[0]) if rows else []
     lines = [f"# Speed options on {info['backend']} ({info['cpu']}, {info['cores']} cores)", "",
              f"{args.chains} chains x ({args.warmup} + {args.samples}); ESS/s with compile; "
