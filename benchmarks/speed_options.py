@@ -5,7 +5,8 @@ Variants (each fitted in its own process, so compile time is honest):
 * ``default``: float32, chains looped on a CPU national model, diagonal mass matrix;
 * ``float64``: ``precision="float64"``;
 * ``vectorized``: ``chain_method="vectorized"`` (vmap over chains);
-* ``dense_mass``: ``dense_mass=True``.
+* ``dense_mass``: ``dense_mass=True``;
+* ``one_device``: ``MMM_JAX_HOST_DEVICES=1`` (one XLA CPU device: chains share one core).
 
 On the national cases of the suite, 4 chains x (1000 + 1000) by default. Per variant: wall
 (compile included), ESS/s and its ratio to the default (> 1: the option is faster), R-hat and
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -32,7 +34,9 @@ VARIANTS = {
     "float64": {"precision": "float64"},
     "vectorized": {"chain_method": "vectorized"},
     "dense_mass": {"dense_mass": True},
+    "one_device": {},
 }
+ENV = {"one_device": {"MMM_JAX_HOST_DEVICES": "1"}}
 
 
 def main(argv=None) -> int:
@@ -44,6 +48,8 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated; the first is the baseline of the ratios")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # child: case:variant
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
@@ -57,11 +63,12 @@ def main(argv=None) -> int:
     rows = []
     for case in [c for c in args.cases.split(",") if c and available(c)]:
         base = None
-        for variant in VARIANTS:
+        for variant in [v for v in args.variants.split(",") if v]:
             cmd = [sys.executable, "-m", "benchmarks.speed_options", "--one", f"{case}:{variant}",
                    "--warmup", str(args.warmup), "--samples", str(args.samples),
                    "--chains", str(args.chains)]
-            out = subprocess.run(cmd, capture_output=True, text=True)
+            env = {**os.environ, **ENV.get(variant, {})}
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env)
             lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
             if out.returncode or not lines:
                 print(f"{case}:{variant} failed\n{out.stderr[-2000:]}", flush=True)
@@ -75,7 +82,8 @@ def main(argv=None) -> int:
                    "vs_default": round(r["ess_per_s"] / base["ess_per_s"], 2)}
             print(json.dumps(row), flush=True)
             rows.append(row)
-    out_dir, stem, info = write_json(args.out, "speed_options",
+    name = "speed_options" if args.variants == ",".join(VARIANTS) else "speed_options_subset"
+    out_dir, stem, info = write_json(args.out, name,
                                      {"settings": settings, "results": rows})
     cols = list(rows[0]) if rows else []
     lines = [f"# Speed options on {info['backend']} ({info['cpu']}, {info['cores']} cores)", "",

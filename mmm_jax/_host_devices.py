@@ -3,9 +3,10 @@
 XLA runs one compiled NUTS chain on one core; with ``n`` host devices the chains (and
 ``fit_many`` datasets) are spread over ``n`` cores with ``pmap``. This must happen before JAX
 creates its CPU backend, so :mod:`mmm_jax` does it on import when the backend does not exist
-yet and ``XLA_FLAGS`` does not already set a device count. Measured on 2 cores (national
-156 weeks, 4 chains x (1000 + 1000)): a refit 7.2 s -> 4.1 s, a first fit 15.9 s -> 13.7 s
-(``benchmarks/results/speed_options_cpu.md``). On a GPU/TPU the extra CPU devices are unused.
+yet and ``XLA_FLAGS`` does not already set a device count. Measured on 2 cores against one
+device in the same run (national, 4 chains x (1000 + 1000),
+``benchmarks/results/speed_options_host_devices_cpu.md``): ESS/s with compile 1.11-1.22x,
+sampling after compile 1.4-2.2x. On a GPU/TPU the extra CPU devices are unused.
 
 Environment: ``MMM_JAX_HOST_DEVICES=<n>`` sets the count (``1`` turns this off); the default
 is the number of cores, at most 4 (the default number of chains).
