@@ -36,9 +36,10 @@ class SamplerConfig:
         max_tree_depth: NUTS tree depth cap (``2**depth - 1`` leapfrog steps).
         dense_mass: adapt a dense instead of a diagonal mass matrix.
         chain_method: ``"auto"``: ``"parallel"`` when there are several devices (chains
-            spread over them), else ``"sequential"`` on CPU (chains one after another inside
-            one compiled program: half the compile time of a vmapped NUTS and no chain waiting
-            for the longest tree of its batch) and ``"vectorized"`` (vmap) on GPU/TPU.
+            spread over them), else ``"sequential"`` for national models on CPU (chains one
+            after another inside one compiled program: half the compile time of a vmapped NUTS
+            and no chain waiting for the longest tree of its batch) and ``"vectorized"``
+            (vmap) for geo models and on GPU/TPU.
         init_jitter: half-width of the uniform jitter (unconstrained scale) around the prior
             median used to start each chain.
         progress_bar: show a progress bar.
@@ -73,14 +74,14 @@ class SamplerConfig:
 
     def resolved_chain_method(self, geo: bool = False) -> str:
         """The method ``"auto"`` stands for here: ``geo`` says a chain's arrays are large
-        (geo models), where vectorising pays on a CPU too (measured in the benchmark suite:
-        5 geos x 104 weeks 37 s vectorised vs 55 s looped; national 156 weeks 14 s looped vs
-        24 s vectorised, compile included)."""
+        (geo models), where vectorising pays on a CPU too (measured on 2 cores, compile
+        included: 5 geos x 104 weeks 60 s vectorised vs 77 s looped; national models are
+        1.3-2.8x faster looped, ``benchmarks/results/speed_options_cpu.md``)."""
         if self.chain_method != "auto":
             return self.chain_method
         if self.num_chains > 1 and jax.local_device_count() > 1:
             return "parallel"
-        return "sequential" if jax.default_backend() == "cpu" and not geo else "vectorized"
+        return _per_device_method(geo)
 
 
 class SampleResult(NamedTuple):
@@ -199,9 +200,12 @@ def _build_runner(model, sampler: SamplerConfig, report_every: int, many: bool =
 
 def _inner_method(method: str, geo: bool) -> str:
     """How one device runs its share of chains (or datasets) under ``"parallel"``."""
-    if method == "parallel":
-        return "sequential" if jax.default_backend() == "cpu" and not geo else "vectorized"
-    return method
+    return _per_device_method(geo) if method == "parallel" else method
+
+
+def _per_device_method(geo: bool) -> str:
+    """Loop national chains on a CPU; vectorise geo chains and anything on an accelerator."""
+    return "sequential" if jax.default_backend() == "cpu" and not geo else "vectorized"
 
 
 def _across_devices(mapped, count, shared: bool):
