@@ -1,6 +1,10 @@
 """TOML run configuration of ``mmm-jax fit``: columns, model, priors, sampler, allocation.
 
-Every table and key is optional except ``[data]`` with ``date``, ``target`` and ``media``::
+Every table and key is optional except ``[data]`` with ``date``, ``target`` and ``media``.
+The ``[model]``, ``[priors]`` and ``[sampler]`` keys are the fields of
+:class:`~mmm_jax.ModelSpec` and :class:`~mmm_jax.SamplerConfig` (defaults and rules come from
+there, see :mod:`mmm_jax._schema`; ``warmup``, ``samples`` and ``chains`` stand for
+``num_warmup``, ``num_samples`` and ``num_chains``)::
 
     [data]                     # column roles (MMMData.from_dataframe)
     date = "DATE"
@@ -31,6 +35,7 @@ Every table and key is optional except ``[data]`` with ``date``, ``target`` and 
     max_tree_depth = 10
     dense_mass = false
     chain_method = "auto"
+    init_jitter = 0.5
     precision = "float32"      # or "float64"
 
     [allocation]               # optional: allocate this budget after fitting
@@ -47,16 +52,13 @@ import dataclasses
 import difflib
 import pathlib
 import tomllib
-from collections.abc import Callable
-from typing import Any
 
 import numpyro.distributions as dist
 
-from mmm_jax.config import LIKELIHOODS
-from mmm_jax.sampler import CHAIN_METHODS, PRECISIONS
-from mmm_jax.transforms import ADSTOCKS, SATURATIONS
-
-_REQUIRED = object()
+from mmm_jax import _schema
+from mmm_jax._schema import at_least, option
+from mmm_jax.sampler_config import SamplerConfig
+from mmm_jax.spec import ENCODE, ModelSpec
 
 
 class ConfigError(ValueError):
@@ -64,58 +66,43 @@ class ConfigError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class _Key:
-    kind: str  # "str" | "int" | "float" | "bool" | "names"
-    default: Any = _REQUIRED
-    rule: Callable[[Any], str | None] | None = None  # returns the problem, or None
+class Columns:
+    """The ``[data]`` table: column roles, the arguments of ``MMMData.from_dataframe``."""
+
+    date: str = option(kind="str", doc="date column")
+    target: str = option(kind="str", doc="KPI column")
+    media: tuple = option(kind="names", doc="media columns (spend or impressions)")
+    spend: tuple | None = option(None, "names", "spend columns when media are impressions",
+                                 optional=True)
+    controls: tuple = option((), "names", "control columns")
+    geo: str | None = option(None, "str", "geo column (long format)", optional=True)
+
+    def __post_init__(self):
+        _schema.validate(self)
 
 
-def _at_least(low, *, strict=False):
-    def rule(v):
-        bad = v <= low if strict else v < low
-        return f"must be {'>' if strict else '>='} {low}, got {v!r}" if bad else None
-    return rule
+@dataclasses.dataclass(frozen=True)
+class Allocation:
+    """The ``[allocation]`` table: allocate this budget over ``periods`` after fitting."""
+
+    budget: float | None = option(None, "float", "total budget over the horizon",
+                                  check=at_least(0.0, strict=True), optional=True)
+    periods: int | None = option(None, "int", "horizon in periods", check=at_least(1),
+                                 optional=True)
+
+    def __post_init__(self):
+        _schema.validate(self)
+        if (self.budget is None) != (self.periods is None):
+            missing = "budget" if self.budget is None else "periods"
+            raise ValueError(f"key 'allocation.{missing}' is missing; [allocation] needs both "
+                             "budget and periods")
 
 
-def _one_of(choices):
-    choices = sorted(choices)
-
-    def rule(v):
-        return None if v in choices else f"must be one of {choices}, got {v!r}"
-    return rule
-
-
-def _open_unit(v):
-    return None if 0.0 < v < 1.0 else f"must be between 0 and 1 (exclusive), got {v!r}"
-
-
-SCHEMA: dict[str, dict[str, _Key]] = {
-    "data": {"date": _Key("str"), "target": _Key("str"), "media": _Key("names"),
-             "spend": _Key("names", None), "controls": _Key("names", []),
-             "geo": _Key("str", None)},
-    "model": {"adstock": _Key("str", "geometric", _one_of(ADSTOCKS)),
-              "saturation": _Key("str", "hill", _one_of(SATURATIONS)),
-              "seasonality_degree": _Key("int", 2, _at_least(0)),
-              "seasonality_period": _Key("float", 365.25, _at_least(0.0, strict=True)),
-              "trend": _Key("bool", True),
-              "likelihood": _Key("str", "normal", _one_of(LIKELIHOODS))},
-    "sampler": {"warmup": _Key("int", 1000, _at_least(0)),
-                "samples": _Key("int", 1000, _at_least(1)),
-                "chains": _Key("int", 4, _at_least(1)),
-                "seed": _Key("int", 0, _at_least(0)),
-                "target_accept": _Key("float", 0.85, _open_unit),
-                "max_tree_depth": _Key("int", 10, _at_least(1)),
-                "dense_mass": _Key("bool", False),
-                "chain_method": _Key("str", "auto", _one_of(CHAIN_METHODS)),
-                "precision": _Key("str", "float32", _one_of(PRECISIONS))},
-    "allocation": {"budget": _Key("float", None, _at_least(0.0, strict=True)),
-                   "periods": _Key("int", None, _at_least(1))},
-}
-SECTIONS = (*SCHEMA, "priors")
-#: ``[sampler]`` key -> ``MMM.fit`` argument.
-FIT_ARGS = {"warmup": "num_warmup", "samples": "num_samples", "chains": "num_chains"}
-_KIND_NAMES = {"str": "a string", "int": "an integer", "float": "a number",
-               "bool": "true or false", "names": "a list of column names (strings)"}
+#: table -> the settings class its keys come from (``[priors]`` is the spec's ``priors``).
+TABLES = {"data": Columns, "model": ModelSpec, "sampler": SamplerConfig,
+          "allocation": Allocation}
+SECTIONS = (*TABLES, "priors")
+SEED_KEY = "seed"  # [sampler] seed: the fit's seed (not a SamplerConfig field)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,73 +111,33 @@ class RunConfig:
 
     Attributes:
         columns: keyword arguments of :meth:`mmm_jax.MMMData.from_dataframe`.
-        model: keyword arguments of :class:`mmm_jax.MMM` (``priors`` built as numpyro
-            distributions).
-        fit: keyword arguments of :meth:`mmm_jax.MMM.fit`.
-        allocation: ``{"budget": ..., "periods": ...}`` or None.
+        spec: the :class:`~mmm_jax.ModelSpec`. sampler: the :class:`~mmm_jax.SamplerConfig`.
+        seed: the fit's seed. allocation: ``{"budget": ..., "periods": ...}`` or None.
         source: where it was read from (for messages).
     """
 
     columns: dict
-    model: dict
-    fit: dict
+    spec: ModelSpec
+    sampler: SamplerConfig
+    seed: int
     allocation: dict | None
     source: str = "config"
+
+    @property
+    def model(self) -> dict:
+        """Keyword arguments of :class:`mmm_jax.MMM` (every field of the spec)."""
+        return {f.name: getattr(self.spec, f.name) for f in dataclasses.fields(self.spec)}
+
+    @property
+    def fit(self) -> dict:
+        """Keyword arguments of :meth:`mmm_jax.MMM.fit` (saved sampler fields and seed)."""
+        return {**{f.name: getattr(self.sampler, f.name) for f in _schema.fields(self.sampler)},
+                "seed": self.seed}
 
 
 def _suggest(name: str, known) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"did you mean {close[0]!r}? " if close else ""
-
-
-def _typed(source: str, key: str, spec: _Key, value):
-    def fail(problem: str):
-        raise ConfigError(f"{source}: key {key!r} {problem}")
-
-    kind = spec.kind
-    if kind == "names":
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            fail(f"must be {_KIND_NAMES[kind]}, got {value!r}")
-    elif kind == "bool":
-        if not isinstance(value, bool):
-            fail(f"must be {_KIND_NAMES[kind]}, got {value!r}")
-    elif kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int):
-            fail(f"must be {_KIND_NAMES[kind]}, got {value!r}")
-    elif kind == "float":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            fail(f"must be {_KIND_NAMES[kind]}, got {value!r}")
-        value = float(value)
-    elif not isinstance(value, str):
-        fail(f"must be {_KIND_NAMES[kind]}, got {value!r}")
-    if spec.rule is not None:
-        problem = spec.rule(value)
-        if problem:
-            fail(problem)
-    return value
-
-
-def _section(source: str, raw: dict, name: str) -> dict:
-    table = raw.get(name, {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{source}: [{name}] must be a table, got {table!r}")
-    schema = SCHEMA[name]
-    for key in table:
-        if key not in schema:
-            raise ConfigError(f"{source}: unknown key '{name}.{key}'; "
-                              f"{_suggest(key, schema)}known keys: {', '.join(schema)}")
-    out = {}
-    for key, spec in schema.items():
-        if key in table:
-            out[key] = _typed(source, f"{name}.{key}", spec, table[key])
-        elif spec.default is _REQUIRED:
-            raise ConfigError(f"{source}: key '{name}.{key}' is missing; add it to [{name}] "
-                              f"({_KIND_NAMES[spec.kind]})")
-        else:
-            out[key] = spec.default
-    return out
 
 
 def build_prior(source: str, site: str, spec) -> dist.Distribution:
@@ -207,7 +154,8 @@ def build_prior(source: str, site: str, spec) -> dist.Distribution:
         raise ConfigError(f"{source}: key '{key}.dist' names no numpyro distribution "
                           f"{name!r}; {_suggest(name, known)}e.g. Normal, HalfNormal, Beta, "
                           "Gamma, LogNormal")
-    params = {k: v for k, v in spec.items() if k != "dist"}
+    expand = spec.get("expand")
+    params = {k: v for k, v in spec.items() if k not in ("dist", "expand")}
     for k, v in params.items():
         ok = isinstance(v, int | float) and not isinstance(v, bool) or (
             isinstance(v, list) and all(isinstance(x, int | float) for x in v))
@@ -218,12 +166,27 @@ def build_prior(source: str, site: str, spec) -> dist.Distribution:
               for k, v in params.items()}
     try:
         cls(**values, validate_args=True)  # checks names and ranges of the parameters
-        return cls(**values)
+        out = cls(**values)
     except (TypeError, ValueError) as err:
         expected = ", ".join(cls.arg_constraints)
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ConfigError(f"{source}: key {key!r}: {name}({', '.join(params)}) is invalid "
                           f"({reason}); {name} takes {expected}") from None
+    return out.expand(tuple(expand)) if expand else out
+
+
+def prior_table(site: str, prior: dist.Distribution) -> dict:
+    """The ``[priors]`` entry of a prior (inverse of :func:`build_prior`)."""
+    plain = ENCODE["priors"]({site: prior})[site]
+    return {"dist": plain["dist"], **plain["params"],
+            **({"expand": plain["expand"]} if "expand" in plain else {})}
+
+
+def _table(source: str, raw: dict, name: str) -> dict:
+    table = raw.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table, got {table!r}")
+    return table
 
 
 def parse_config(raw: dict, source: str = "config") -> RunConfig:
@@ -249,22 +212,44 @@ def parse_config(raw: dict, source: str = "config") -> RunConfig:
     if "data" not in raw:
         raise ConfigError(f"{source}: table [data] is missing; it names the date, target and "
                           "media columns")
-    columns = _section(source, raw, "data")
-    model = _section(source, raw, "model")
-    sampler = _section(source, raw, "sampler")
-    allocation = _section(source, raw, "allocation")
-    priors_raw = raw.get("priors", {})
-    if not isinstance(priors_raw, dict):
-        raise ConfigError(f"{source}: [priors] must be a table of site = {{ dist = ... }}")
-    model["priors"] = {site: build_prior(source, site, spec) for site, spec in priors_raw.items()}
-    fit = {FIT_ARGS.get(k, k): v for k, v in sampler.items()}
-    if (allocation["budget"] is None) != (allocation["periods"] is None):
-        missing = "budget" if allocation["budget"] is None else "periods"
-        raise ConfigError(f"{source}: key 'allocation.{missing}' is missing; [allocation] "
-                          "needs both budget and periods")
-    return RunConfig(columns=columns, model=model, fit=fit,
-                     allocation=allocation if allocation["budget"] is not None else None,
-                     source=source)
+    try:
+        columns = _schema.from_table(Columns, _table(source, raw, "data"), source=source,
+                                     section="data")
+        priors = {site: build_prior(source, site, spec)
+                  for site, spec in _table(source, raw, "priors").items()}
+        spec = _schema.from_table(ModelSpec, _table(source, raw, "model"), source=source,
+                                  section="model", exclude=("priors",), priors=priors)
+        sampler_table = dict(_table(source, raw, "sampler"))
+        seed = sampler_table.pop(SEED_KEY, 0)
+        problem = _schema.problem(_schema.Rule("int", "seed", at_least(0)), seed)
+        if problem:
+            raise ConfigError(f"{source}: key 'sampler.{SEED_KEY}' {problem}, got {seed!r}")
+        sampler = _schema.from_table(SamplerConfig, sampler_table, source=source,
+                                     section="sampler")
+        allocation = _schema.from_table(Allocation, _table(source, raw, "allocation"),
+                                        source=source, section="allocation")
+    except ConfigError:
+        raise
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    plain = {k: (list(v) if isinstance(v, tuple) else v)
+             for k, v in _schema.to_plain(columns).items()}
+    return RunConfig(columns=plain, spec=spec, sampler=sampler, seed=int(seed),
+                     allocation=(_schema.to_plain(allocation) if allocation.budget is not None
+                                 else None), source=source)
+
+
+def dumps_config(config: RunConfig) -> str:
+    """The TOML text of a run configuration (``parse_config(tomllib.loads(text))`` gives it
+    back): every field of the spec and sampler is written, priors as ``[priors]``."""
+    model = {k: v for k, v in _schema.to_plain(config.spec).items() if k != "priors"}
+    tables = {"data": config.columns, "model": model,
+              "priors": {site: prior_table(site, p) for site, p in config.spec.priors.items()},
+              "sampler": {**{(f.metadata["rule"].toml or f.name): getattr(config.sampler, f.name)
+                             for f in _schema.fields(config.sampler)}, SEED_KEY: config.seed}}
+    if config.allocation is not None:
+        tables["allocation"] = config.allocation
+    return _schema.dumps_toml({k: v for k, v in tables.items() if v})
 
 
 def load_config(path) -> RunConfig:
@@ -289,7 +274,7 @@ def load_config(path) -> RunConfig:
 
 def check_prior_sites(config: RunConfig, sites) -> None:
     """Raise :class:`ConfigError` naming ``priors.<site>`` for a site the model lacks."""
-    for site in config.model["priors"]:
+    for site in config.spec.priors:
         if site not in sites:
             raise ConfigError(f"{config.source}: key 'priors.{site}': this model has no site "
                               f"{site!r}; {_suggest(site, sites)}its sites are "

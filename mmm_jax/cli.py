@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--config", required=True, help="TOML file: [data], [model], [priors], "
                      "[sampler], [allocation]")
     fit.add_argument("--out", required=True, help="directory for the model and the report")
-    for flag in ("warmup", "samples", "chains", "seed"):
+    for flag in (*_SAMPLER_FLAGS, "seed"):
         fit.add_argument(f"--{flag}", type=int, default=None,
                          help=f"override [sampler] {flag}")
     fit.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------ shared steps
+#: command-line flag -> SamplerConfig field it overrides
+_SAMPLER_FLAGS = {"warmup": "num_warmup", "samples": "num_samples", "chains": "num_chains"}
+
+
 def _fit(model, data, fit_kwargs: dict, quiet: bool):
     import mmm_jax as mj
 
@@ -251,18 +255,18 @@ def fit(args) -> int:
         data = mj.MMMData.from_dataframe(df, **config.columns)
     except ValueError as err:
         raise ValueError(f"{path.name}: {err}") from None
-    model = mj.MMM(**config.model)
-    check_prior_sites(config, site_shapes(model.config, model._dims(data)))
-    fit_kwargs = dict(config.fit)
-    for flag, name in (("warmup", "num_warmup"), ("samples", "num_samples"),
-                       ("chains", "num_chains"), ("seed", "seed")):
-        if getattr(args, flag) is not None:
-            fit_kwargs[name] = getattr(args, flag)
+    model = mj.MMM(spec=config.spec)
+    check_prior_sites(config, site_shapes(model.spec, model._dims(data)))
+    overrides = {name: getattr(args, flag) for flag, name in _SAMPLER_FLAGS.items()
+                 if getattr(args, flag) is not None}
+    sampler = mj.SamplerConfig.build(config.sampler, **overrides)
+    seed = config.seed if args.seed is None else args.seed
     shape = f"{data.n_time} periods x {data.n_channels} channels" + (
         f" x {data.n_geos} geos" if data.is_geo else "")
     print(f"mmm_jax {mj.__version__}: fitting {path.name} ({shape}) with {config.source}, "
-          f"{fit_kwargs['num_chains']} chains x ({fit_kwargs['num_warmup']} + "
-          f"{fit_kwargs['num_samples']}) NUTS draws")
+          f"{sampler.num_chains} chains x ({sampler.num_warmup} + {sampler.num_samples}) "
+          "NUTS draws")
+    fit_kwargs = dict(sampler=sampler, seed=seed)
     seconds, caught = _fit(model, data, fit_kwargs, args.quiet)
     _print_channels(model)
     _print_fit(model, caught, seconds)

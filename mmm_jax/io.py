@@ -2,29 +2,35 @@
 
 A saved model is a directory:
 
-* ``config.json``: format version, model configuration (priors as distribution class name +
-  parameters), sampler settings, seed, the data's column roles and a SHA-256 of each file;
+* ``config.json``: format version, the model specification (every field of
+  :class:`~mmm_jax.ModelSpec`; priors as distribution class name + parameters), the sampler
+  settings (every saved field of :class:`~mmm_jax.SamplerConfig`), the seed, the data's column
+  roles and a SHA-256 of each file;
 * ``posterior.nc``: the ArviZ InferenceData (posterior, sample_stats, observed_data) as NetCDF;
 * ``data.nc``: the fitted data in original units (float64, bit for bit).
 
 Loading checks the format version and the checksums, so a corrupted or foreign file fails with a
-``ValueError`` instead of a wrong model.
+``ValueError`` instead of a wrong model. The files are written to a temporary directory beside
+``path`` and swapped in, so a save that fails part way leaves an earlier save loadable.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import pathlib
+import shutil
+import tempfile
 
 import arviz as az
 import numpy as np
-import numpyro.distributions as dist
 import xarray as xr
 
+from mmm_jax import _schema
 from mmm_jax.data import MMMData
-from mmm_jax.sampler import SamplerConfig
+from mmm_jax.result import FitResult
+from mmm_jax.sampler_config import SamplerConfig
+from mmm_jax.spec import DECODE, ENCODE, ModelSpec
 
 FORMAT = "mmm_jax"
 FORMAT_VERSION = 1
@@ -50,15 +56,15 @@ def _coords(model) -> dict:
     coords = {"channel": list(data.channels), "control": list(data.control_names),
               "date": np.asarray(data.dates),
               "fourier": [f"{f}_{k}" for f in ("sin", "cos")
-                          for k in range(1, model.config.seasonality_degree + 1)],
+                          for k in range(1, model.spec.seasonality_degree + 1)],
               "weekday": ["Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
     if data.is_geo:
         coords["geo"] = list(data.geos)
     return coords
 
 
-def to_inference_data(model) -> az.InferenceData:
-    """ArviZ InferenceData of a fitted model (posterior on the model's scale, observed KPI in
+def to_inference_data(model: FitResult) -> az.InferenceData:
+    """ArviZ InferenceData of a fit result (posterior on the model's scale, observed KPI in
     original units, media/spend/controls as constant data)."""
     data = model.data
     stats = model.sample_stats
@@ -79,48 +85,6 @@ def to_inference_data(model) -> az.InferenceData:
     )
 
 
-# ---------------------------------------------------------------- priors <-> JSON
-def prior_to_json(name: str, d: dist.Distribution) -> dict:
-    """``{"dist": class name, "params": {...}}`` for a numpyro distribution.
-
-    Raises:
-        ValueError: the distribution cannot be rebuilt from its parameters (e.g. a
-            transformed or truncated distribution); name the site and the fix.
-    """
-    if isinstance(d, dist.ExpandedDistribution):
-        inner = prior_to_json(name, d.base_dist)
-        return {"expand": list(d.batch_shape), **inner}
-    cls = type(d)
-    if getattr(dist, cls.__name__, None) is not cls:
-        raise ValueError(f"prior for site {name!r} ({cls.__name__}) cannot be saved; use a "
-                         "distribution from numpyro.distributions built from its parameters")
-    params = {k: np.asarray(getattr(d, k)).tolist() for k in cls.arg_constraints if hasattr(d, k)}
-    try:
-        rebuilt = prior_from_json({"dist": cls.__name__, "params": params})
-    except (TypeError, ValueError):
-        rebuilt = None
-    same = rebuilt is not None and all(
-        np.array_equal(np.asarray(getattr(rebuilt, k), np.float64),
-                       np.asarray(getattr(d, k), np.float64)) for k in params)
-    if not same or tuple(rebuilt.batch_shape) != tuple(d.batch_shape):
-        raise ValueError(f"prior for site {name!r} ({cls.__name__}) cannot be rebuilt from its "
-                         "parameters; use a plain numpyro distribution (Normal, HalfNormal, "
-                         "Beta, Gamma, LogNormal, ...)")
-    return {"dist": cls.__name__, "params": params}
-
-
-def prior_from_json(spec: dict) -> dist.Distribution:
-    """Inverse of :func:`prior_to_json`."""
-    cls = getattr(dist, spec["dist"], None)
-    if cls is None or not isinstance(cls, type) or not issubclass(cls, dist.Distribution):
-        raise ValueError(f"unknown prior distribution {spec['dist']!r} in config.json")
-    out = cls(**{k: np.asarray(v) if isinstance(v, list) else v
-                 for k, v in spec["params"].items()})
-    if "expand" in spec:
-        out = out.expand(tuple(spec["expand"]))
-    return out
-
-
 # ---------------------------------------------------------------- save / load
 def _sha256(path: pathlib.Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -139,29 +103,52 @@ def _data_dataset(data: MMMData) -> xr.Dataset:
     return ds
 
 
-def save(model, path) -> None:
-    """Write ``model`` to directory ``path`` (created; existing files are overwritten)."""
+def save(result: FitResult, path) -> None:
+    """Write ``result`` to directory ``path`` (created; an existing save there is replaced
+    only once the new one is complete)."""
     path = pathlib.Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    priors = {k: prior_to_json(k, v) for k, v in model.config.priors.items()}
-    model.to_inference_data().to_netcdf(str(path / "posterior.nc"), engine="h5netcdf")
-    _data_dataset(model.data).to_netcdf(path / "data.nc", engine="h5netcdf")
-    data = model.data
-    config = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "model": {**{f.name: getattr(model.config, f.name)
-                     for f in dataclasses.fields(model.config) if f.name != "priors"},
-                  "priors": priors},
-        "sampler": dataclasses.asdict(model.sampler),
-        "seed": model.seed,
-        "data": {"spec": data.spec(), "channels": list(data.channels),
-                 "spend_columns": list(data.spend_columns),
-                 "control_names": list(data.control_names), "target_name": data.target_name,
-                 "date_name": data.date_name, "geo_name": data.geo_name, "freq": data.freq},
-        "sha256": {name: _sha256(path / name) for name in FILES},
-    }
-    (path / "config.json").write_text(json.dumps(config, indent=2))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model_plain = _schema.to_plain(result.spec, ENCODE)  # before writing: unsaveable priors
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=path.parent))
+    try:
+        to_inference_data(result).to_netcdf(str(tmp / "posterior.nc"), engine="h5netcdf")
+        _data_dataset(result.data).to_netcdf(tmp / "data.nc", engine="h5netcdf")
+        data = result.data
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "model": model_plain,
+            "sampler": _schema.to_plain(result.sampler),
+            "seed": result.seed,
+            "data": {"spec": data.spec(), "channels": list(data.channels),
+                     "spend_columns": list(data.spend_columns),
+                     "control_names": list(data.control_names),
+                     "target_name": data.target_name, "date_name": data.date_name,
+                     "geo_name": data.geo_name, "freq": data.freq},
+            "sha256": {name: _sha256(tmp / name) for name in FILES},
+        }
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        _swap_in(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _swap_in(tmp: pathlib.Path, path: pathlib.Path) -> None:
+    """Move the complete save ``tmp`` to ``path``; an old save there is moved aside first and
+    removed only after the new one is in place."""
+    old = None
+    if path.exists():
+        old = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+        old.rmdir()
+        path.rename(old)
+    try:
+        tmp.rename(path)
+    except OSError:
+        if old is not None:
+            old.rename(path)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _read_config(path: pathlib.Path) -> dict:
@@ -188,13 +175,16 @@ def _read_config(path: pathlib.Path) -> dict:
     return config
 
 
-def load(cls, path):
-    """Rebuild a fitted model saved by :func:`save`."""
+def load(path) -> FitResult:
+    """Rebuild the fit result saved by :func:`save`."""
     path = pathlib.Path(path)
     config = _read_config(path)
-    m = config["model"]
-    priors = {k: prior_from_json(v) for k, v in m.pop("priors").items()}
-    model = cls(**{k: v for k, v in m.items()}, priors=priors)
+    try:
+        spec = _schema.from_plain(ModelSpec, config["model"], DECODE)
+        sampler = _schema.from_plain(SamplerConfig, config["sampler"])
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{path / 'config.json'} is incomplete ({err}); save the model again"
+                         ) from None
     d = config["data"]
     with xr.open_dataset(path / "data.nc", engine="h5netcdf") as ds:
         ds = ds.load()
@@ -213,10 +203,4 @@ def load(cls, path):
              "num_steps": ss["n_steps"].values, "accept_prob": ss["acceptance_rate"].values,
              "energy": ss["energy"].values, "potential_energy": -ss["lp"].values,
              "step_size": ss["step_size"].values}
-    from mmm_jax.features import compute_scales
-
-    model.data, model.scales = data, compute_scales(data)
-    model.sampler = SamplerConfig(**config["sampler"])
-    model.seed = config["seed"]
-    model.samples, model.sample_stats = samples, stats
-    return model
+    return FitResult.create(spec, data, sampler, config["seed"], samples, stats)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from mmm_jax import diagnostics as diag_mod
+from mmm_jax import fit as fit_mod
 from mmm_jax import outputs
 from mmm_jax.allocate import AllocatorMixin
-from mmm_jax.config import ModelConfig
 from mmm_jax.data import MMMData
-from mmm_jax.features import Scales, compute_scales, design
-from mmm_jax.model import Dims, make_model
-from mmm_jax.sampler import SamplerConfig, run_nuts
+from mmm_jax.model import Dims
+from mmm_jax.result import FitResult, float_dtype, model_dims, model_inputs
+from mmm_jax.sampler_config import SamplerConfig
+from mmm_jax.spec import ModelSpec
 
 
 class MMM(outputs.OutputsMixin, AllocatorMixin):
@@ -22,10 +21,18 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
             ``"weibull_cdf"``, ``"weibull_pdf"`` or ``"none"``.
         saturation: ``"hill"`` (default), ``"logistic"``, ``"michaelis_menten"``, ``"power"``
             or ``"none"``.
-        seasonality_degree: yearly Fourier degree (0 = none). seasonality_period: in days.
-        trend: include a linear trend. likelihood: ``"normal"`` or ``"student_t"``.
-        priors: custom priors by site name, e.g. ``{"beta": dist.HalfNormal(1.0)}``
-            (see :mod:`mmm_jax.priors` for the sites and defaults).
+        spec: a whole :class:`~mmm_jax.ModelSpec` (keywords then replace its fields).
+        **options: any other field of :class:`~mmm_jax.ModelSpec`: ``seasonality_degree``,
+            ``seasonality_period``, ``trend``, ``likelihood``, ``priors`` (custom priors by
+            site name, e.g. ``{"beta": dist.HalfNormal(1.0)}``; see :mod:`mmm_jax.priors`).
+
+    Attributes:
+        spec: the model specification (``config`` is the same object).
+        result: the :class:`~mmm_jax.FitResult` once fitted (else None); ``data``,
+            ``scales``, ``samples``, ``sample_stats``, ``sampler`` and ``seed`` read from it.
+
+    Raises:
+        ValueError: an unknown option (with a did-you-mean) or a bad value, naming it.
 
     Example:
         >>> import mmm_jax as mj
@@ -33,112 +40,90 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
         >>> data = mj.MMMData.from_dataframe(df, date="date", target="sales",
         ...                                  media=["tv", "search", "social"], controls=["price"])
         >>> model = mj.MMM(adstock="geometric", saturation="hill")
+        >>> model.spec.trend
+        True
         >>> model = model.fit(data, num_warmup=100, num_samples=100, num_chains=2, seed=0,
         ...                   progress_bar=False)  # doctest: +SKIP
         >>> model.roi()  # doctest: +SKIP
     """
 
-    def __init__(self, adstock: str = "geometric", saturation: str = "hill", *,
-                 seasonality_degree: int = 2, seasonality_period: float = 365.25,
-                 trend: bool = True, likelihood: str = "normal", priors: dict | None = None):
-        self.config = ModelConfig(adstock=adstock, saturation=saturation,
-                                  seasonality_degree=seasonality_degree,
-                                  seasonality_period=seasonality_period, trend=trend,
-                                  likelihood=likelihood, priors=dict(priors or {}))
-        self._reset()
+    def __init__(self, adstock: str | None = None, saturation: str | None = None, *,
+                 spec: ModelSpec | None = None, **options):
+        named = {k: v for k, v in (("adstock", adstock), ("saturation", saturation))
+                 if v is not None}
+        self.spec = ModelSpec.build(spec, **named, **options)
+        self.result: FitResult | None = None
 
-    def _reset(self):
-        self.data: MMMData | None = None
-        self.scales: Scales | None = None
-        self.sampler: SamplerConfig | None = None
-        self.seed: int | None = None
-        self.samples: dict | None = None
-        self.sample_stats: dict | None = None
-        self._diagnostics: dict | None = None
+    # ----------------------------------------------------------------- fitted state
+    @property
+    def config(self) -> ModelSpec:
+        """The model specification (the same object as :attr:`spec`)."""
+        return self.spec
+
+    def _set_result(self, result: FitResult) -> MMM:
+        if result.spec != self.spec:
+            raise ValueError("the fit result belongs to another model specification")
+        self.result = result
+        return self
+
+    def _state(self, name):
+        return None if self.result is None else getattr(self.result, name)
+
+    data = property(lambda self: self._state("data"), doc="the fitted MMMData (or None)")
+    scales = property(lambda self: self._state("scales"), doc="unit-scale factors (or None)")
+    samples = property(lambda self: self._state("samples"), doc="posterior draws (or None)")
+    sample_stats = property(lambda self: self._state("sample_stats"),
+                            doc="per-draw sampler statistics (or None)")
+    sampler = property(lambda self: self._state("sampler"), doc="the SamplerConfig (or None)")
+    seed = property(lambda self: self._state("seed"), doc="the fit's seed (or None)")
 
     # ----------------------------------------------------------------- fitting
-    def _dims(self, data: MMMData) -> Dims:
-        n_dow = 6 if data.freq == "D" else 0
-        return Dims(n_geos=data.n_geos if data.is_geo else None, n_channels=data.n_channels,
-                    n_controls=data.n_controls, n_fourier=2 * self.config.seasonality_degree,
-                    n_dow=n_dow)
-
-    def _inputs(self, dates, media, controls) -> dict:
-        import jax.numpy as jnp
-
-        return design(dates, media, controls, self.scales, period_days=self.data.period_days,
-                      n_fourier=self.config.seasonality_degree,
-                      seasonality_period=self.config.seasonality_period,
-                      dtype=jnp.zeros(()).dtype)
-
-    def fit(self, data: MMMData, *, num_warmup: int = 1000, num_samples: int = 1000,
-            num_chains: int = 4, seed: int = 0, target_accept: float = 0.85,
-            max_tree_depth: int = 10, dense_mass: bool = False, chain_method: str = "auto",
-            precision: str = "float32", progress_bar: bool = True, check: bool = True) -> MMM:
+    def fit(self, data: MMMData, *, sampler: SamplerConfig | None = None, seed: int = 0,
+            check: bool = True, **sampler_options) -> MMM:
         """Sample the posterior with NUTS.
 
         Args:
             data: an :class:`MMMData` (``MMMData.from_dataframe(...)``).
-            num_warmup, num_samples: iterations per chain. num_chains: chains (>= 2 for
-                R-hat; 4 recommended).
+            sampler: a :class:`~mmm_jax.SamplerConfig` (default: its defaults, 4 chains x
+                (1000 warmup + 1000 draws)).
             seed: integer seed; the same seed gives the same draws on the same machine.
-            target_accept, max_tree_depth, dense_mass: NUTS settings.
-            chain_method: ``"auto"`` spreads chains over devices when there are several,
-                else runs them one after another on a CPU and vectorised on a GPU/TPU; or
-                ``"sequential"``, ``"vectorized"``, ``"parallel"``.
-            precision: ``"float32"`` (default; about twice as fast on a CPU) or
-                ``"float64"`` (sampled in 64-bit floats; draws are float64).
-            progress_bar: show progress. check: warn (``ConvergenceWarning``) naming the
-                parameters when R-hat > 1.01, ESS < 400 or there are divergences.
+            check: warn (``ConvergenceWarning``) naming the parameters when R-hat > 1.01,
+                ESS < 400 or there are divergences.
+            **sampler_options: shortcuts for fields of :class:`~mmm_jax.SamplerConfig`
+                replacing those of ``sampler``: ``num_warmup``, ``num_samples``,
+                ``num_chains``, ``target_accept``, ``max_tree_depth``, ``dense_mass``,
+                ``chain_method``, ``init_jitter``, ``precision``, ``progress_bar``.
 
         Returns:
             self, fitted.
 
         Raises:
-            ValueError: ``data`` is not an ``MMMData``, or a setting is invalid.
+            ValueError: ``data`` is not an ``MMMData``, or a setting is invalid (named).
         """
-        if not isinstance(data, MMMData):
-            raise ValueError(f"fit(data=...) needs an MMMData, got {type(data).__name__}; build "
-                             "it with mmm_jax.MMMData.from_dataframe(df, date=..., target=..., "
-                             "media=[...])")
-        sampler = SamplerConfig(num_warmup=num_warmup, num_samples=num_samples,
-                                num_chains=num_chains, target_accept=target_accept,
-                                max_tree_depth=max_tree_depth, dense_mass=dense_mass,
-                                chain_method=chain_method, precision=precision,
-                                progress_bar=progress_bar)
-        self._reset()
-        self.data, self.scales = data, compute_scales(data)
-        dims = self._dims(data)
-        inputs = self._inputs(data.dates, data.media, data.controls)
-        y = self._unit_target()
-        result = run_nuts(make_model(self.config, dims), inputs, y, sampler, int(seed),
-                          cache_key=(self.config.key, dims))
-        self.sampler, self.seed = sampler, int(seed)
-        self.samples, self.sample_stats = result.samples, result.stats
+        settings = SamplerConfig.build(sampler, **sampler_options)
+        result = fit_mod.fit_one(self.spec, data, settings, int(seed))
+        self._set_result(result)
         if check:
-            diag_mod.check(self._compute_diagnostics())
+            diag_mod.check(result.diagnostics)
         return self
 
+    # Private views used by the outputs, the allocator and the plots.
+    def _dims(self, data: MMMData) -> Dims:
+        return model_dims(self.spec, data)
+
+    def _inputs(self, dates, media, controls) -> dict:
+        return model_inputs(self.spec, self.data, self.scales, dates, media, controls)
+
     def _unit_target(self):
-        target = self.data.target
-        scale = self.scales.target[:, None] if self.data.is_geo else self.scales.target
-        return np.asarray(target / scale, dtype=self._inputs_dtype())
+        return self.result.unit_target()
 
     @staticmethod
     def _inputs_dtype():
-        import jax.numpy as jnp
-
-        return jnp.zeros(()).dtype
+        return float_dtype()
 
     def _require_fit(self):
-        if self.samples is None:
+        if self.result is None:
             raise ValueError("this MMM is not fitted yet; call model.fit(data) or MMM.load(path)")
-
-    def _compute_diagnostics(self) -> dict:
-        if self._diagnostics is None:
-            self._diagnostics = diag_mod.compute(self.samples, self.sample_stats,
-                                                 self.sampler.max_tree_depth)
-        return self._diagnostics
 
     def diagnostics(self, *, detail: bool = False) -> dict:
         """Convergence diagnostics of the fit.
@@ -150,7 +135,7 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
             ``passed`` (every threshold met). ``detail=True`` adds per-parameter dicts.
         """
         self._require_fit()
-        d = dict(self._compute_diagnostics())
+        d = dict(self.result.diagnostics)
         d["passed"] = not diag_mod.problems(d)
         if not detail:
             for k in ("rhat", "ess_bulk", "ess_tail"):
@@ -164,14 +149,14 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
         from mmm_jax.io import to_inference_data
 
         self._require_fit()
-        return to_inference_data(self)
+        return to_inference_data(self.result)
 
     def save(self, path) -> None:
         """Save to directory ``path`` (NetCDF posterior and data + JSON config; no pickle)."""
         from mmm_jax.io import save
 
         self._require_fit()
-        save(self, path)
+        save(self.result, path)
 
     @classmethod
     def load(cls, path) -> MMM:
@@ -179,12 +164,13 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
         another format version."""
         from mmm_jax.io import load
 
-        return load(cls, path)
+        result = load(path)
+        return cls(spec=result.spec)._set_result(result)
 
     def __repr__(self) -> str:
-        state = "unfitted" if self.samples is None else (
-            f"fitted on {self.data.n_time} periods x {self.data.n_channels} channels"
-            + (f" x {self.data.n_geos} geos" if self.data.is_geo else ""))
-        return (f"MMM(adstock={self.config.adstock!r}, saturation={self.config.saturation!r}, "
+        data = self.data
+        state = "unfitted" if data is None else (
+            f"fitted on {data.n_time} periods x {data.n_channels} channels"
+            + (f" x {data.n_geos} geos" if data.is_geo else ""))
+        return (f"MMM(adstock={self.spec.adstock!r}, saturation={self.spec.saturation!r}, "
                 f"{state})")
-

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from mmm_jax.config import ModelConfig
+from mmm_jax.spec import ModelSpec
 from mmm_jax.priors import check_sites, default_priors, resolve
 from mmm_jax.transforms import get_adstock, get_saturation
 
@@ -35,7 +35,7 @@ class Dims:
     n_dow: int
 
 
-def site_shapes(config: ModelConfig, dims: Dims) -> dict[str, tuple]:
+def site_shapes(config: ModelSpec, dims: Dims) -> dict[str, tuple]:
     """Shape of every sampled site with a prior, in sampling order."""
     adstock, saturation = get_adstock(config.adstock), get_saturation(config.saturation)
     c = (dims.n_channels,)
@@ -60,14 +60,14 @@ def site_shapes(config: ModelConfig, dims: Dims) -> dict[str, tuple]:
     return shapes
 
 
-def transform_media(params: dict, media, config: ModelConfig):
+def transform_media(params: dict, media, config: ModelSpec):
     """``saturation(adstock(media))`` with one draw's kernel parameters, shaped like media."""
     adstock, saturation = get_adstock(config.adstock), get_saturation(config.saturation)
     return saturation(adstock(media, **{p: params[p] for p in adstock.params}),
                       **{p: params[p] for p in saturation.params})
 
 
-def media_effects(params: dict, media, config: ModelConfig, n_geos: int | None):
+def media_effects(params: dict, media, config: ModelSpec, n_geos: int | None):
     """Per-channel contributions on the unit scale.
 
     Args:
@@ -87,7 +87,7 @@ def geo_beta(params: dict, n_geos: int | None):
     return params["beta"] * jnp.exp(params["beta_geo_sd"] * params["beta_geo_raw"])
 
 
-def baseline(params: dict, inputs: dict, config: ModelConfig, n_geos: int | None):
+def baseline(params: dict, inputs: dict, config: ModelSpec, n_geos: int | None):
     """Unit-scale baseline ``(T,)`` national or ``(G, T)`` geo (intercept, trend, season, ...)."""
     intercept = params["intercept"]
     return (intercept[:, None] if n_geos is not None else intercept) + _covariates(params, inputs)
@@ -124,7 +124,7 @@ def _reparam(name, prior, proposal, to_value, log_jacobian):
     return numpyro.deterministic(name, value)
 
 
-def make_model(config: ModelConfig, dims: Dims):
+def make_model(config: ModelSpec, dims: Dims):
     """Build the numpyro model function ``model(inputs, y=None)``.
 
     Args:

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mmm_jax.config import ModelConfig
+from mmm_jax.spec import ModelSpec
 from mmm_jax.model import baseline, media_effects
 from mmm_jax.transforms import carryover_weights, get_adstock
 
@@ -39,7 +39,7 @@ def _map(fn, draws: dict):
 
 
 @functools.partial(jax.jit, static_argnames=("config", "n_geos"))
-def channel_contributions(draws, media, target_scale, *, config: ModelConfig, n_geos):
+def channel_contributions(draws, media, target_scale, *, config: ModelSpec, n_geos):
     """``(D, [G,] T, C)`` media contributions in original KPI units."""
     scale = target_scale[..., None, None] if n_geos is not None else target_scale
 
@@ -50,14 +50,14 @@ def channel_contributions(draws, media, target_scale, *, config: ModelConfig, n_
 
 
 @functools.partial(jax.jit, static_argnames=("config", "n_geos"))
-def baselines(draws, inputs, target_scale, *, config: ModelConfig, n_geos):
+def baselines(draws, inputs, target_scale, *, config: ModelSpec, n_geos):
     """``(D, [G,] T)`` baseline (everything but media) in original KPI units."""
     scale = target_scale[..., None] if n_geos is not None else target_scale
     return _map(lambda p: baseline(p, inputs, config, n_geos) * scale, draws)
 
 
 @functools.partial(jax.jit, static_argnames=("config", "n_geos"))
-def scaled_totals(draws, media, target_scale, multipliers, *, config: ModelConfig, n_geos):
+def scaled_totals(draws, media, target_scale, multipliers, *, config: ModelSpec, n_geos):
     """Total contribution per channel when each channel's media is multiplied.
 
     Args:
@@ -79,7 +79,7 @@ def scaled_totals(draws, media, target_scale, multipliers, *, config: ModelConfi
 
 
 @functools.partial(jax.jit, static_argnames=("config", "n_geos"))
-def marginal_totals(draws, media, target_scale, *, config: ModelConfig, n_geos):
+def marginal_totals(draws, media, target_scale, *, config: ModelSpec, n_geos):
     """``(D, C)`` derivative of each channel's total contribution with respect to a
     proportional scaling of its media, at the historical level (forward-mode ``jvp``)."""
     scale = target_scale[..., None, None] if n_geos is not None else target_scale
@@ -96,7 +96,7 @@ def marginal_totals(draws, media, target_scale, *, config: ModelConfig, n_geos):
     return _map(one, draws)
 
 
-def decay_weights(draws: dict, config: ModelConfig, n_channels: int, max_lag: int):
+def decay_weights(draws: dict, config: ModelSpec, n_channels: int, max_lag: int):
     """``(D, max_lag, C)`` adstock weights per draw."""
     adstock = get_adstock(config.adstock)
 

@@ -92,3 +92,55 @@ def prior_key(d: dist.Distribution) -> tuple:
     if base is not None:
         items.append(("base_dist", prior_key(base)))
     return (type(d).__name__, tuple(d.batch_shape), tuple(items))
+
+
+# ---------------------------------------------------------------- priors <-> JSON
+def prior_to_plain(name: str, d: dist.Distribution) -> dict:
+    """``{"dist": class name, "params": {...}}`` (plus ``"expand"``) for a numpyro
+    distribution: how a saved model stores a custom prior.
+
+    Raises:
+        ValueError: the distribution cannot be rebuilt from its parameters (e.g. a
+            transformed or truncated distribution); names the site and the fix.
+
+    >>> prior_to_plain("beta", dist.HalfNormal(0.5))
+    {'dist': 'HalfNormal', 'params': {'scale': 0.5}}
+    >>> prior_from_plain("beta", prior_to_plain("beta", dist.Normal(0.0, 2.0).expand([3]))).batch_shape
+    (3,)
+    """
+    if isinstance(d, dist.ExpandedDistribution):
+        inner = prior_to_plain(name, d.base_dist)
+        return {"expand": list(d.batch_shape), **inner}
+    cls = type(d)
+    if getattr(dist, cls.__name__, None) is not cls:
+        raise ValueError(f"prior for site {name!r} ({cls.__name__}) cannot be saved; use a "
+                         "distribution from numpyro.distributions built from its parameters")
+    params = {k: np.asarray(getattr(d, k)).tolist() for k in cls.arg_constraints if hasattr(d, k)}
+    try:
+        rebuilt = prior_from_plain(name, {"dist": cls.__name__, "params": params})
+    except (TypeError, ValueError):
+        rebuilt = None
+    same = rebuilt is not None and all(
+        np.array_equal(np.asarray(getattr(rebuilt, k), np.float64),
+                       np.asarray(getattr(d, k), np.float64)) for k in params)
+    if not same or tuple(rebuilt.batch_shape) != tuple(d.batch_shape):
+        raise ValueError(f"prior for site {name!r} ({cls.__name__}) cannot be rebuilt from its "
+                         "parameters; use a plain numpyro distribution (Normal, HalfNormal, "
+                         "Beta, Gamma, LogNormal, ...)")
+    return {"dist": cls.__name__, "params": params}
+
+
+def prior_from_plain(name: str, spec: dict) -> dist.Distribution:
+    """Inverse of :func:`prior_to_plain`.
+
+    Raises:
+        ValueError: an unknown distribution name (names the site).
+    """
+    cls = getattr(dist, str(spec.get("dist")), None)
+    if cls is None or not isinstance(cls, type) or not issubclass(cls, dist.Distribution):
+        raise ValueError(f"prior for site {name!r}: unknown distribution {spec.get('dist')!r}")
+    out = cls(**{k: np.asarray(v) if isinstance(v, list) else v
+                 for k, v in spec["params"].items()})
+    if "expand" in spec:
+        out = out.expand(tuple(spec["expand"]))
+    return out

@@ -13,7 +13,7 @@ from mmm_jax.allocate.objective import Problem, Settings, objective, risk_weight
 from mmm_jax.allocate.projection import exact_plan, project
 from mmm_jax.allocate.response import build, plan_kpi
 from mmm_jax.allocate.solver import solve
-from mmm_jax.config import ModelConfig
+from mmm_jax.spec import ModelSpec
 from mmm_jax.model import media_effects
 
 
@@ -36,7 +36,7 @@ def _problem(c, budget, lower=None, upper=None, *, factor=None, fixed=True, valu
 
 def _mm_response(beta, half_max, n_draws=1):
     """Michaelis-Menten channels, no adstock, no history: KPI = sum beta x / (K + x)."""
-    cfg = ModelConfig(adstock="none", saturation="michaelis_menten")
+    cfg = ModelSpec(adstock="none", saturation="michaelis_menten")
     c = len(beta)
     draws = {"half_max": jnp.tile(jnp.asarray(half_max)[None], (n_draws, 1)),
              "beta": jnp.tile(jnp.asarray(beta)[None], (n_draws, 1))}
@@ -152,7 +152,7 @@ def _adstock_response(slope, history_scale, n_draws=3, n_periods=4, tail=3, shap
     """Geometric adstock + Hill channels with random per-draw parameters and history."""
     rng = np.random.default_rng(0)
     c = len(slope)
-    cfg = ModelConfig(adstock="geometric", saturation="hill")
+    cfg = ModelSpec(adstock="geometric", saturation="hill")
     draws = {"alpha": jnp.asarray(rng.uniform(0.2, 0.7, (n_draws, c))),
              "half_max": jnp.asarray(rng.uniform(0.5, 1.5, (n_draws, c))),
              "slope": jnp.asarray(np.tile(slope, (n_draws, 1))
@@ -210,7 +210,7 @@ def test_risk_averse_plan_trades_mean_for_the_lower_tail():
     over draws): the mean objective is indifferent, CVaR / quantile prefer the certain one."""
     d = 400
     rng = np.random.default_rng(0)
-    cfg = ModelConfig(adstock="none", saturation="michaelis_menten")
+    cfg = ModelSpec(adstock="none", saturation="michaelis_menten")
     risky = rng.lognormal(0.0, 0.8, d)
     draws = {"half_max": jnp.ones((d, 2)),
              "beta": jnp.asarray(np.stack([np.full(d, risky.mean()), risky], 1))}
@@ -230,7 +230,7 @@ def test_response_equals_brute_force_contributions(adstock):
     on the full series history ++ plan ++ zeros minus history ++ zeros, per draw."""
     rng = np.random.default_rng(1)
     c, d, n, tail, t_hist = 2, 3, 5, 4, 30
-    cfg = ModelConfig(adstock=adstock, saturation="hill")
+    cfg = ModelSpec(adstock=adstock, saturation="hill")
     draws = {"half_max": jnp.asarray(rng.uniform(0.5, 1.5, (d, c))),
              "slope": jnp.asarray(rng.uniform(0.7, 2.0, (d, c))),
              "beta": jnp.asarray(rng.uniform(0.5, 2.0, (d, c)))}

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from mmm_jax.config import ModelConfig
+from mmm_jax.spec import ModelSpec
 from mmm_jax.model import geo_beta
 from mmm_jax.transforms import get_adstock, get_saturation
 
@@ -58,7 +58,7 @@ class Response(NamedTuple):
     base: jax.Array
 
 
-def _one_draw(params, history, pulses, target_scale, config: ModelConfig, n_geos):
+def _one_draw(params, history, pulses, target_scale, config: ModelSpec, n_geos):
     adstock, saturation = get_adstock(config.adstock), get_saturation(config.saturation)
     ad_params = {k: params[k] for k in adstock.params}
     sat_params = {k: params[k] for k in saturation.params}
@@ -73,7 +73,7 @@ def _one_draw(params, history, pulses, target_scale, config: ModelConfig, n_geos
     return Response(sat_params, beta, carry, impulse, base)
 
 
-def build(draws: dict, history, target_scale, *, config: ModelConfig, n_geos: int | None,
+def build(draws: dict, history, target_scale, *, config: ModelSpec, n_geos: int | None,
           n_periods: int, tail: int, shape=None) -> Response:
     """Precompute the per-draw terms of the response surface over a future horizon.
 
@@ -94,8 +94,8 @@ def build(draws: dict, history, target_scale, *, config: ModelConfig, n_geos: in
 
     Example:
         >>> import jax.numpy as jnp
-        >>> from mmm_jax.config import ModelConfig
-        >>> cfg = ModelConfig(adstock="geometric", saturation="michaelis_menten")
+        >>> from mmm_jax.spec import ModelSpec
+        >>> cfg = ModelSpec(adstock="geometric", saturation="michaelis_menten")
         >>> draws = {"alpha": jnp.full((2, 1), 0.5), "half_max": jnp.ones((2, 1)),
         ...          "beta": jnp.ones((2, 1))}
         >>> r = build(draws, jnp.ones((1, 4, 1)), jnp.ones(1), config=cfg, n_geos=None,
@@ -136,8 +136,8 @@ def plan_kpi(media, response: Response, saturation: str) -> jax.Array:
 
     Example:
         >>> import jax.numpy as jnp
-        >>> from mmm_jax.config import ModelConfig
-        >>> cfg = ModelConfig(adstock="none", saturation="michaelis_menten")
+        >>> from mmm_jax.spec import ModelSpec
+        >>> cfg = ModelSpec(adstock="none", saturation="michaelis_menten")
         >>> draws = {"half_max": jnp.ones((1, 2)), "beta": jnp.array([[1.0, 2.0]])}
         >>> r = build(draws, jnp.zeros((1, 3, 2)), jnp.ones(1), config=cfg, n_geos=None,
         ...           n_periods=1, tail=0)

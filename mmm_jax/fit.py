@@ -1,0 +1,88 @@
+"""From a specification and data to a :class:`~mmm_jax.result.FitResult`: one NUTS run.
+
+:func:`fit_one` serves ``MMM.fit``; :func:`fit_batch` serves :func:`mmm_jax.fit_many` (K
+same-shaped datasets sampled by one compiled program). Both lay the data out on the unit scale
+the same way (:func:`_problem`) and hand it to :func:`mmm_jax.sampler.run_nuts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from mmm_jax.data import MMMData
+from mmm_jax.features import compute_scales
+from mmm_jax.model import Dims, make_model
+from mmm_jax.result import FitResult, model_dims, model_inputs, unit_target
+from mmm_jax.sampler import run_nuts
+from mmm_jax.sampler_config import SamplerConfig
+from mmm_jax.spec import ModelSpec
+
+
+class _Problem(NamedTuple):
+    dims: Dims
+    inputs: dict
+    y: np.ndarray
+
+
+def check_data(data, where: str = "fit(data=...)") -> MMMData:
+    if not isinstance(data, MMMData):
+        raise ValueError(f"{where} is {type(data).__name__}, not an MMMData; build it with "
+                         "mmm_jax.MMMData.from_dataframe(df, date=..., target=..., media=[...])")
+    return data
+
+
+def _problem(spec: ModelSpec, data: MMMData) -> _Problem:
+    scales = compute_scales(data)
+    inputs = model_inputs(spec, data, scales, data.dates, data.media, data.controls)
+    return _Problem(model_dims(spec, data), inputs, unit_target(data, scales))
+
+
+def fit_one(spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int) -> FitResult:
+    """Sample ``spec``'s posterior on ``data`` (see ``MMM.fit``)."""
+    p = _problem(spec, check_data(data))
+    run = run_nuts(make_model(spec, p.dims), p.inputs, p.y, sampler, int(seed),
+                   cache_key=(spec.key, p.dims))
+    return FitResult.create(spec, data, sampler, seed, run.samples, run.stats)
+
+
+def fit_batch(spec: ModelSpec, datasets: Sequence[MMMData], sampler: SamplerConfig,
+              seeds: Sequence[int]) -> list[FitResult]:
+    """One result per dataset from one vectorised program (see :func:`mmm_jax.fit_many`).
+
+    Raises:
+        ValueError: an empty list, a non-``MMMData`` entry, or shapes that differ (names the
+            first dataset and field that differ from dataset 0).
+    """
+    datasets = list(datasets)
+    if not datasets:
+        raise ValueError("fit_many needs at least one dataset")
+    for k, data in enumerate(datasets):
+        check_data(data, f"datasets[{k}]")
+    problems = [_problem(spec, data) for data in datasets]
+    _check_same_shapes(datasets, [p.inputs for p in problems])
+    stacked = {k: np.stack([p.inputs[k] for p in problems]) for k in problems[0].inputs}
+    run = run_nuts(make_model(spec, problems[0].dims), stacked,
+                   np.stack([p.y for p in problems]), sampler, [int(s) for s in seeds],
+                   cache_key=(spec.key, problems[0].dims), many=True)
+    return [FitResult.create(spec, data, sampler, seeds[k],
+                             {name: v[k] for name, v in run.samples.items()},
+                             {name: v[k] for name, v in run.stats.items()})
+            for k, data in enumerate(datasets)]
+
+
+def _check_same_shapes(datasets, inputs) -> None:
+    ref = datasets[0]
+    for k, data in enumerate(datasets[1:], start=1):
+        for field in ("freq", "n_geos", "n_channels", "n_controls", "n_time"):
+            if getattr(data, field) != getattr(ref, field):
+                raise ValueError(
+                    f"datasets[{k}] has {field}={getattr(data, field)!r} but datasets[0] has "
+                    f"{getattr(ref, field)!r}; fit_many needs same-shaped data (fit it alone "
+                    "with MMM().fit, or trim/pad the data)")
+        for name, value in inputs[k].items():
+            if value.shape != inputs[0][name].shape:
+                raise ValueError(f"datasets[{k}] gives {name} of shape {value.shape}, "
+                                 f"datasets[0] {inputs[0][name].shape}; use same-shaped data")

@@ -1,0 +1,110 @@
+"""The fit result: one frozen value holding everything a fit produced.
+
+``MMM.fit``, :func:`mmm_jax.fit_many` and ``MMM.load`` each build one :class:`FitResult` and
+set it on the model in one step; the outputs (ROI, contributions, curves, prediction), the
+allocator, the report and save/load read it. It holds no cache: the allocator keys its cache
+weakly on the result (see :mod:`mmm_jax.caches`), so a refit or a dropped model frees it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+
+import numpy as np
+
+from mmm_jax import diagnostics as diag_mod
+from mmm_jax.data import MMMData
+from mmm_jax.features import Scales, compute_scales, design
+from mmm_jax.model import Dims
+from mmm_jax.sampler_config import SamplerConfig
+from mmm_jax.spec import ModelSpec
+
+
+def model_dims(spec: ModelSpec, data: MMMData) -> Dims:
+    """The static sizes of ``spec``'s model on ``data``."""
+    return Dims(n_geos=data.n_geos if data.is_geo else None, n_channels=data.n_channels,
+                n_controls=data.n_controls, n_fourier=2 * spec.seasonality_degree,
+                n_dow=6 if data.freq == "D" else 0)
+
+
+def float_dtype():
+    """JAX's default float dtype right now (float32 unless x64 is enabled)."""
+    import jax.numpy as jnp
+
+    return jnp.zeros(()).dtype
+
+
+def model_inputs(spec: ModelSpec, data: MMMData, scales: Scales, dates, media, controls
+                 ) -> dict:
+    """The unit-scale design of ``dates`` / ``media`` / ``controls`` (history or beyond)."""
+    return design(dates, media, controls, scales, period_days=data.period_days,
+                  n_fourier=spec.seasonality_degree, seasonality_period=spec.seasonality_period,
+                  dtype=float_dtype())
+
+
+def unit_target(data: MMMData, scales: Scales) -> np.ndarray:
+    """The KPI divided by its scale (per geo for geo data)."""
+    scale = scales.target[:, None] if data.is_geo else scales.target
+    return np.asarray(data.target / scale, dtype=float_dtype())
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FitResult:
+    """A fitted model's state (read-only: build a new one instead of changing it).
+
+    Attributes:
+        spec: the :class:`~mmm_jax.ModelSpec` that was fitted.
+        data: the :class:`~mmm_jax.MMMData`, in original units.
+        scales: the unit-scale factors of ``data`` (:class:`~mmm_jax.features.Scales`).
+        sampler: the :class:`~mmm_jax.SamplerConfig` used.
+        seed: the integer seed of the run.
+        samples: site -> ``(chain, draw, ...)`` constrained posterior draws.
+        sample_stats: ``diverging``, ``num_steps``, ``tree_depth``, ``accept_prob``,
+            ``potential_energy``, ``energy``, ``step_size`` (each ``(chain, draw)``) and,
+            for fresh fits, ``warmup_num_steps``.
+
+    Example:
+        >>> import mmm_jax as mj
+        >>> data = mj.MMMData.from_dataframe(mj.load_example("national"), date="date",
+        ...     target="sales", media=["tv", "search", "social"], controls=["price"])
+        >>> model = mj.MMM().fit(data, num_warmup=50, num_samples=50, num_chains=1,
+        ...                      progress_bar=False, check=False)  # doctest: +SKIP
+        >>> model.result.samples["beta"].shape  # doctest: +SKIP
+        (1, 50, 3)
+    """
+
+    spec: ModelSpec
+    data: MMMData
+    scales: Scales
+    sampler: SamplerConfig
+    seed: int
+    samples: Mapping[str, np.ndarray]
+    sample_stats: Mapping[str, np.ndarray]
+
+    @classmethod
+    def create(cls, spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int,
+               samples: Mapping, sample_stats: Mapping) -> FitResult:
+        """A result with ``data``'s scales computed (what every producer calls)."""
+        return cls(spec=spec, data=data, scales=compute_scales(data), sampler=sampler,
+                   seed=int(seed), samples=dict(samples), sample_stats=dict(sample_stats))
+
+    @functools.cached_property
+    def diagnostics(self) -> dict:
+        """Convergence diagnostics (:func:`mmm_jax.diagnostics.compute`), computed once."""
+        return diag_mod.compute(self.samples, self.sample_stats, self.sampler.max_tree_depth)
+
+    @property
+    def dims(self) -> Dims:
+        return model_dims(self.spec, self.data)
+
+    def inputs(self, dates=None, media=None, controls=None) -> dict:
+        """The unit-scale design over the history (default) or given periods."""
+        data = self.data
+        if dates is None:
+            dates, media, controls = data.dates, data.media, data.controls
+        return model_inputs(self.spec, data, self.scales, dates, media, controls)
+
+    def unit_target(self) -> np.ndarray:
+        return unit_target(self.data, self.scales)
