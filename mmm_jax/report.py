@@ -1,8 +1,9 @@
 """One self-contained HTML report of a fitted model (PNG plots embedded as data URIs).
 
 Sections: data summary, convergence gate (pass/fail with the numbers), model fit, ROI table,
-decomposition, response curves and adstock, the budget allocation (when one is given), and
-prior vs posterior. :func:`write_report` also writes each plot as a PNG file.
+decomposition, response curves and adstock, the budget allocation (when one is given), prior vs
+posterior, and the settings (every field of the model specification and the sampler, derived
+from the fields). :func:`write_report` also writes each plot as a PNG file.
 
 Example:
     >>> from mmm_jax.report import write_report
@@ -20,8 +21,9 @@ import pathlib
 import numpy as np
 import pandas as pd
 
-from mmm_jax import _report_html
+from mmm_jax import _report_html, _schema
 from mmm_jax import diagnostics as diag_mod
+from mmm_jax.spec import ENCODE
 from mmm_jax._allocation_frame import allocation_frame
 
 __all__ = ["render", "write_report"]
@@ -183,6 +185,17 @@ def _allocation_section(frame: pd.DataFrame, png: bytes) -> str:
     return lead + "</p>" + _table(rows, header) + _img("budget", png)
 
 
+def _settings_section(result) -> str:
+    """Every field of the fit's :class:`~mmm_jax.ModelSpec` and :class:`~mmm_jax.SamplerConfig`
+    (derived from the fields, so a new option appears here by itself) and the seed."""
+    rows = [[f"<code>model.{_e(name)}</code>", f"<code>{_e(value)}</code>", _e(doc)]
+            for name, value, doc in _schema.rows(result.spec, ENCODE)]
+    rows += [[f"<code>sampler.{_e(name)}</code>", f"<code>{_e(value)}</code>", _e(doc)]
+             for name, value, doc in _schema.rows(result.sampler)]
+    rows.append(["<code>seed</code>", f"<code>{result.seed}</code>", "seed of the fit"])
+    return _table(rows, ["setting", "value", "meaning"], css="facts")
+
+
 # ------------------------------------------------------------------ page
 def render(model, *, allocation=None, title: str | None = None,
            figures: dict | None = None, dpi: int = 100) -> tuple[str, dict[str, bytes]]:
@@ -228,6 +241,7 @@ def render(model, *, allocation=None, title: str | None = None,
     sections.append(("priors", "Prior vs posterior", _img("priors", pngs["priors"])))
     sections.append(("diagnostics", "Sampler diagnostics",
                      _img("convergence", pngs["convergence"])))
+    sections.append(("settings", "Settings", _settings_section(model.result)))
     page = _report_html.page(title=_e(title), meta=meta, sections=sections,
                              footer="Self-contained report: every image is embedded.")
     return page, pngs
