@@ -38,6 +38,20 @@ def _where(mask: np.ndarray, dates: np.ndarray, geos: np.ndarray | None) -> str:
     return out if geos is None else f"{out} in geo '{geos[i]}'"
 
 
+def _reject_rows(
+    bad: np.ndarray, s: pd.Series, column: str, problem: str, fix: str, show_value: bool = False
+) -> None:
+    """Raise ``"<column> has <n> <problem> (first at row index <i>[: <value>]); <fix>"``
+    when any row of ``s`` is ``bad`` (rows in the caller's order, before any sorting)."""
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        value = f": {s.iloc[i]!r}" if show_value else ""
+        raise ValueError(
+            f"{column} has {int(bad.sum())} {problem} (first at row index {s.index[i]!r}"
+            f"{value}); {fix}"
+        )
+
+
 # --------------------------------------------------------------------------------------
 # column roles
 # --------------------------------------------------------------------------------------
@@ -145,14 +159,11 @@ def parse_dates(s: pd.Series, name: str) -> np.ndarray:
             ) from None
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"date column '{name}' has {int(bad.sum())} missing or unparsable values "
-            f"(first at row index {s.index[i]!r}: {s.iloc[i]!r}); fix or drop those rows — "
-            "dates must be strings like '2023-01-01' or datetimes"
-        )
+    _reject_rows(
+        parsed.isna().to_numpy(), s, f"date column '{name}'", "missing or unparsable values",
+        "fix or drop those rows — dates must be strings like '2023-01-01' or datetimes",
+        show_value=True,
+    )
     try:
         return parsed.to_numpy().astype("datetime64[ns]")
     except (OverflowError, ValueError) as err:  # outside the ns range (years 1678-2262)
@@ -161,13 +172,8 @@ def parse_dates(s: pd.Series, name: str) -> np.ndarray:
 
 def geo_labels(s: pd.Series, name: str) -> np.ndarray:
     """Geo column as a NumPy unicode array; NaN geos are an error."""
-    bad = s.isna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"geo column '{name}' has {int(bad.sum())} missing values (first at row index "
-            f"{s.index[i]!r}); fill or drop those rows"
-        )
+    _reject_rows(s.isna().to_numpy(), s, f"geo column '{name}'", "missing values",
+                 "fill or drop those rows")
     return np.asarray([str(v) for v in s.tolist()], dtype=str)
 
 

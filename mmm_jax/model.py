@@ -19,8 +19,8 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from mmm_jax.spec import ModelSpec
 from mmm_jax.priors import check_sites, default_priors, resolve
+from mmm_jax.spec import ModelSpec
 from mmm_jax.transforms import get_adstock, get_saturation
 
 

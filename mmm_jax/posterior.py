@@ -12,8 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mmm_jax.spec import ModelSpec
 from mmm_jax.model import baseline, media_effects
+from mmm_jax.spec import ModelSpec
 from mmm_jax.transforms import carryover_weights, get_adstock
 
 _BATCH = 256  # draws per vectorised batch: bounds memory for large geo models

@@ -105,7 +105,8 @@ def prior_to_plain(name: str, d: dist.Distribution) -> dict:
 
     >>> prior_to_plain("beta", dist.HalfNormal(0.5))
     {'dist': 'HalfNormal', 'params': {'scale': 0.5}}
-    >>> prior_from_plain("beta", prior_to_plain("beta", dist.Normal(0.0, 2.0).expand([3]))).batch_shape
+    >>> plain = prior_to_plain("beta", dist.Normal(0.0, 2.0).expand([3]))
+    >>> prior_from_plain("beta", plain).batch_shape
     (3,)
     """
     if isinstance(d, dist.ExpandedDistribution):

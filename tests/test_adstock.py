@@ -294,6 +294,10 @@ def test_bad_shapes_raise_value_error():
         ad.delayed_adstock(np.ones((5, 3)), np.ones(3), np.ones((2, 3)))
     with pytest.raises(ValueError, match="max_lag"):
         ad.weibull_pdf_adstock(np.ones((5, 3)), np.ones(3), np.ones(3), max_lag=0)
+    for kernel in (ad.weibull_cdf_adstock, ad.weibull_pdf_adstock):
+        with pytest.raises(ValueError, match=rf"^{kernel.__name__}: parameter 'scale' must "
+                                             r"have shape \(channel,\) = \(3,\)"):
+            kernel(np.ones((5, 3)), np.ones(3), np.ones(2))
 
 
 def test_series_shorter_than_window():

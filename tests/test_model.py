@@ -13,23 +13,10 @@ from numpyro import handlers
 from numpyro.infer.util import potential_energy
 
 import mmm_jax as mj
-from mmm_jax.config import ModelConfig
-from mmm_jax.features import compute_scales, design
-from mmm_jax.model import Dims, make_model, site_shapes
+from mmm_jax.model import make_model, site_shapes
+from mmm_jax.spec import ModelSpec
 from mmm_jax.transforms import ADSTOCKS, SATURATIONS
-
-
-def _inputs(data, config):
-    scales = compute_scales(data)
-    inputs = design(data.dates, data.media, data.controls, scales,
-                    period_days=data.period_days, n_fourier=config.seasonality_degree,
-                    seasonality_period=config.seasonality_period, dtype=np.float32)
-    lead = scales.target[:, None] if data.is_geo else scales.target
-    y = (data.target / lead).astype(np.float32)
-    dims = Dims(n_geos=data.n_geos if data.is_geo else None, n_channels=data.n_channels,
-                n_controls=data.n_controls, n_fourier=2 * config.seasonality_degree,
-                n_dow=6 if data.freq == "D" else 0)
-    return inputs, y, dims
+from tests.model_inputs import model_inputs as _inputs
 
 
 def _unconstrained_point(model, inputs, y, seed=0):
@@ -49,7 +36,7 @@ SATURATION_NAMES = sorted(SATURATIONS)
                          list(itertools.product(ADSTOCK_NAMES, SATURATION_NAMES)))
 def test_every_kernel_pair_has_finite_density_and_gradient_with_zero_spend(
         national_data, adstock, saturation):
-    config = ModelConfig(adstock=adstock, saturation=saturation)
+    config = ModelSpec(adstock=adstock, saturation=saturation)
     inputs, y, dims = _inputs(national_data, config)
     inputs["media"] = inputs["media"].copy()
     inputs["media"][:10] = 0.0  # zero spend at the start for every channel
@@ -66,7 +53,7 @@ def test_every_kernel_pair_has_finite_density_and_gradient_with_zero_spend(
 
 
 def test_sites_and_shapes_national_and_geo(national_data, geo_data):
-    config = ModelConfig()
+    config = ModelSpec()
     _, _, dims = _inputs(national_data, config)
     shapes = site_shapes(config, dims)
     assert shapes["beta"] == (3,) and shapes["intercept"] == () and shapes["gamma"] == (1,)
@@ -78,7 +65,7 @@ def test_sites_and_shapes_national_and_geo(national_data, geo_data):
 
 
 def test_geo_model_samples_non_centred_per_geo_effects(geo_data):
-    config = ModelConfig()
+    config = ModelSpec()
     inputs, y, dims = _inputs(geo_data, config)
     trace = handlers.trace(handlers.seed(make_model(config, dims), 0)).get_trace(inputs, y)
     assert trace["beta_geo_raw"]["fn"].batch_shape == (5, 3)
@@ -86,21 +73,10 @@ def test_geo_model_samples_non_centred_per_geo_effects(geo_data):
     assert trace["y"]["fn"].batch_shape == (5, geo_data.n_time)
 
 
-def test_custom_prior_replaces_default_by_site_name(national_data):
-    custom = dist.Beta(5.0, 1.5)
-    config = ModelConfig(priors={"alpha": custom, "sigma": dist.HalfNormal(0.1)})
-    inputs, y, dims = _inputs(national_data, config)
-    trace = handlers.trace(handlers.seed(make_model(config, dims), 0)).get_trace(inputs, y)
-    alpha_fn = trace["alpha"]["fn"]
-    assert isinstance(alpha_fn.base_dist, dist.Beta)
-    assert float(alpha_fn.base_dist.concentration1) == 5.0
-    assert float(trace["sigma"]["fn"].scale) == pytest.approx(0.1)
-
-
 def test_custom_prior_on_reparameterised_beta_changes_the_density(national_data):
     """beta is sampled through its effect at mean media; its prior still applies exactly."""
-    base = ModelConfig()
-    tight = ModelConfig(priors={"beta": dist.HalfNormal(0.01)})
+    base = ModelSpec()
+    tight = ModelSpec(priors={"beta": dist.HalfNormal(0.01)})
     inputs, y, dims = _inputs(national_data, base)
     z = _unconstrained_point(make_model(base, dims), inputs, y, seed=1)
     pe_base = potential_energy(make_model(base, dims), (inputs, y), {}, z)
@@ -111,7 +87,7 @@ def test_custom_prior_on_reparameterised_beta_changes_the_density(national_data)
 def test_reparameterisation_keeps_the_prior_of_beta(national_data):
     """The factor added for the beta reparameterisation equals log prior(beta) + log|J| -
     log proposal(beta_raw): the declared prior on beta holds exactly."""
-    config = ModelConfig()
+    config = ModelSpec()
     inputs, _, dims = _inputs(national_data, config)
     model = make_model(config, dims)
 
@@ -126,17 +102,6 @@ def test_reparameterisation_keeps_the_prior_of_beta(national_data):
     expected = (dist.HalfNormal(0.5).log_prob(params["beta"]).sum() + jnp.log(1 / h).sum()
                 - dist.LogNormal(jnp.log(0.05), 1.0).log_prob(params["beta_raw"]).sum())
     np.testing.assert_allclose(float(beta_prior), float(expected), rtol=1e-5)
-
-
-def test_unknown_prior_site_and_bad_shapes_are_value_errors(national_data):
-    inputs, y, dims = _inputs(national_data, ModelConfig())
-    with pytest.raises(ValueError, match="unknown site.*'betta'"):
-        make_model(ModelConfig(priors={"betta": dist.Normal(0, 1)}), dims)
-    bad = ModelConfig(priors={"beta": dist.HalfNormal(jnp.ones(5))})
-    with pytest.raises(ValueError, match="site 'beta' has batch shape"):
-        handlers.seed(make_model(bad, dims), 0)(inputs, y)
-    with pytest.raises(ValueError, match="prior for site 'beta'.*numpyro distribution"):
-        ModelConfig(priors={"beta": 0.5})
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -155,5 +120,5 @@ def test_daily_data_gets_day_of_week_sites():
     df, _ = mj.simulate(seed=2, n_periods=120, freq="D")
     data = mj.MMMData.from_dataframe(df, date="date", target="sales",
                                      media=["tv", "search", "social"], controls=["price"])
-    _, _, dims = _inputs(data, ModelConfig())
-    assert dims.n_dow == 6 and site_shapes(ModelConfig(), dims)["dow"] == (6,)
+    _, _, dims = _inputs(data, ModelSpec())
+    assert dims.n_dow == 6 and site_shapes(ModelSpec(), dims)["dow"] == (6,)

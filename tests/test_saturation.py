@@ -194,3 +194,8 @@ def test_bad_parameter_shape_raises_value_error():
         sat.hill(np.ones((5, 3)), np.ones(3), np.ones(2))
     with pytest.raises(ValueError, match="'lam' must have shape"):
         sat.logistic(np.ones((5, 3)), np.ones((2, 3)))
+    # elementwise kernels also take a scalar x; a stack of parameter draws is still refused
+    assert float(sat.michaelis_menten(3.0, 1.0)) == 0.75
+    with pytest.raises(ValueError, match=r"power: parameter 'exponent' must have shape "
+                                         r"\(channel,\) or be a scalar, got shape \(2, 1\)"):
+        sat.power(2.0, np.ones((2, 1)))

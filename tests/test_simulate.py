@@ -1,4 +1,4 @@
-"""Tests for mmm_jax.simulate and mmm_jax.examples (pure NumPy / pandas, no JAX needed)."""
+"""Tests for mmm_jax.simulate (pure NumPy / pandas, no JAX needed)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmm_jax.examples import EXAMPLES, load_example, load_example_truth
 from mmm_jax.simulate import simulate
 
 VARIANTS = {
@@ -159,29 +158,3 @@ def test_bad_arguments_raise(kwargs):
 def test_huge_noise_raises_instead_of_negative_kpi():
     with pytest.raises(ValueError, match="non-positive KPI"):
         simulate(seed=0, n_periods=52, noise=5.0)
-
-
-@pytest.mark.parametrize(("name", "shape"), [("national", (156, 6)), ("geo", (520, 7))])
-def test_load_example_shapes_and_equality_with_simulate(name, shape):
-    df = load_example(name)
-    truth = load_example_truth(name)
-    assert df.shape == shape
-    assert list(df.columns) == ["date", *(["geo"] if name == "geo" else []), "sales", "tv",
-                                "search", "social", "price"]
-    assert truth["settings"]["seed"] == EXAMPLES[name]["seed"]
-    expected, expected_truth = simulate(**truth["settings"])
-    assert (df["date"].to_numpy() == expected["date"].to_numpy()).all()
-    if name == "geo":
-        assert df["geo"].tolist() == expected["geo"].tolist()
-        assert df["geo"].nunique() == 5
-    num = ["sales", "tv", "search", "social", "price"]
-    np.testing.assert_allclose(df[num].to_numpy(), expected[num].to_numpy(), rtol=1e-12,
-                               atol=1e-300)
-    assert truth["roi"] == pytest.approx(expected_truth["roi"], rel=1e-12)
-
-
-def test_load_example_unknown_name_lists_names():
-    with pytest.raises(ValueError, match="national"):
-        load_example("nope")
-    with pytest.raises(ValueError, match="geo"):
-        load_example_truth("nope")

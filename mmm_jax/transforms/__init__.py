@@ -56,6 +56,7 @@ import jax.numpy as jnp
 import numpyro.distributions as dist
 from jax.typing import ArrayLike
 
+from mmm_jax.transforms._inputs import as_float
 from mmm_jax.transforms.adstock import (
     DEFAULT_MAX_LAG,
     delayed_adstock,
@@ -143,8 +144,7 @@ def identity(x: ArrayLike) -> jax.Array:
     >>> identity(jnp.ones((2, 1))).shape
     (2, 1)
     """
-    x = jnp.asarray(x)
-    return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.result_type(float))
+    return as_float(x)
 
 
 def _geometric_weights(max_lag: int, *, alpha: ArrayLike) -> jax.Array:
@@ -245,19 +245,16 @@ def get_adstock(name: str) -> Transform:
 
 
 def get_saturation(name: str) -> Transform:
-    """Look up a saturation transform by name.
+    """Look up a saturation transform by name, one of ``SATURATIONS``' keys.
 
-    Args:
-        name: One of ``SATURATIONS``' keys.
-
-    Returns:
-        The :class:`Transform`.
-
-    Raises:
-        ValueError: If ``name`` is unknown; the message lists the available names.
+    As :func:`get_adstock`: returns the :class:`Transform`; an unknown name raises
+    ``ValueError`` listing the available names.
 
     >>> get_saturation("power").params
     ('exponent',)
+    >>> get_saturation("tanh")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: unknown saturation 'tanh'; choose one of: hill, logistic, michaelis_menten, ...
     """
     return _lookup(SATURATIONS, "saturation", name)
 

@@ -29,6 +29,8 @@ import jax.numpy as jnp
 from jax import lax
 from jax.typing import ArrayLike
 
+from mmm_jax.transforms._inputs import as_float, check_param, check_series, prepare
+
 __all__ = [
     "DEFAULT_MAX_LAG",
     "delayed_adstock",
@@ -53,45 +55,12 @@ _MAX_LOG_POWER = 30.0
 _LOG_ZERO = -1e4
 
 
-def _as_float(x: ArrayLike) -> jax.Array:
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.inexact):
-        x = x.astype(jnp.result_type(float))
-    return x
-
-
-def _check_x(x: jax.Array, fn: str) -> None:
-    if x.ndim < 2:
-        raise ValueError(
-            f"{fn}: x must have shape (..., time, channel) with ndim >= 2, got shape "
-            f"{x.shape}; add a channel axis, e.g. x[:, None]."
-        )
-
-
-def _param(p: ArrayLike, name: str, dtype, n_channels: int | None, fn: str) -> jax.Array:
-    p = jnp.asarray(p, dtype=dtype)
-    if p.ndim > 1 or (n_channels is not None and p.ndim == 1 and p.shape[0] not in (1, n_channels)):
-        want = "(channel,)" if n_channels is None else f"(channel,) = ({n_channels},)"
-        raise ValueError(
-            f"{fn}: parameter '{name}' must have shape {want} or be a scalar, got shape "
-            f"{p.shape}; pass one value per channel (vmap over draws instead of stacking them)."
-        )
-    return p
-
-
-def _prepare(fn: str, x: ArrayLike, **params: ArrayLike) -> tuple[jax.Array, list[jax.Array]]:
-    """Check ``x`` and cast each ``(channel,)`` parameter to its dtype."""
-    x = _as_float(x)
-    _check_x(x, fn)
-    return x, [_param(p, name, x.dtype, x.shape[-1], fn) for name, p in params.items()]
-
-
 def _weight_params(fn: str, max_lag: int, **params: ArrayLike) -> list[jax.Array]:
     """Check ``max_lag``; cast the parameters to one float dtype, each at least 1-D."""
     if int(max_lag) != max_lag or max_lag < 1:
         raise ValueError(f"{fn}: max_lag must be an integer >= 1, got {max_lag!r}; use e.g. 13.")
-    dtype = jnp.result_type(*[_as_float(p).dtype for p in params.values()])
-    return [jnp.atleast_1d(_param(p, k, dtype, None, fn)) for k, p in params.items()]
+    dtype = jnp.result_type(*[as_float(p).dtype for p in params.values()])
+    return [jnp.atleast_1d(check_param(p, k, dtype, None, fn)) for k, p in params.items()]
 
 
 def _exp_linear_above(z: jax.Array, z_max: float = _MAX_LOG_POWER) -> jax.Array:
@@ -127,8 +96,8 @@ def lag_convolve(x: ArrayLike, weights: ArrayLike) -> jax.Array:
     >>> lag_convolve(jnp.array([[1.0], [0.0], [0.0]]), jnp.array([[0.5], [0.3]]))[:, 0]
     Array([0.5, 0.3, 0. ], dtype=float32)
     """
-    x = _as_float(x)
-    _check_x(x, "lag_convolve")
+    x = as_float(x)
+    check_series(x, "lag_convolve")
     w = jnp.asarray(weights, dtype=x.dtype)
     if w.ndim != 2:
         raise ValueError(
@@ -197,7 +166,7 @@ def geometric_adstock(x: ArrayLike, alpha: ArrayLike, *, normalize: bool = True)
     >>> geometric_adstock(jnp.array([[1.0], [0.0], [0.0]]), jnp.array([0.5]))[:, 0]
     Array([0.5  , 0.25 , 0.125], dtype=float32)
     """
-    x, (alpha,) = _prepare("geometric_adstock", x, alpha=alpha)
+    x, (alpha,) = prepare("geometric_adstock", x, {"alpha": alpha}, series=True)
     xs = jnp.moveaxis(x, -2, 0)  # (time, ..., channel)
 
     def step(carry, x_t):
@@ -281,7 +250,9 @@ def delayed_adstock(
         Jin et al. (2017), Bayesian Methods for Media Mix Modeling with Carryover and Shape
         Effects, eq. (1).
     """
-    x, (alpha, theta) = _prepare("delayed_adstock", x, alpha=alpha, theta=theta)
+    x, (alpha, theta) = prepare(
+        "delayed_adstock", x, {"alpha": alpha, "theta": theta}, series=True
+    )
     return lag_convolve(x, delayed_weights(alpha, theta, max_lag, normalize=normalize))
 
 
@@ -323,18 +294,10 @@ def weibull_pdf_weights(
     """Weibull-PDF weights ``w_l ∝ f(l + 1; shape, scale)``, normalised to sum to 1.
 
     ``log f(t) = const + (shape - 1) log(t / scale) - (t / scale) ** shape``; the constant
-    cancels in the normalisation, which is a softmax over lags (overflow-free).
-
-    Args:
-        shape: Weibull shape ``k > 0``, shape ``(channel,)``.
-        scale: Weibull scale ``lambda > 0`` in periods, shape ``(channel,)``.
-        max_lag: Window length; lags ``0 .. max_lag - 1``.
-
-    Returns:
-        Weights of shape ``(max_lag, channel)`` summing to 1 over lags.
-
-    Raises:
-        ValueError: If ``max_lag < 1`` or a parameter is not 0-D/1-D.
+    cancels in the normalisation, which is a softmax over lags (overflow-free). Arguments,
+    result (``(max_lag, channel)``, summing to 1 over lags) and errors as in
+    :func:`weibull_cdf_weights`; unlike those weights, these peak after lag 0 when
+    ``shape > 1``:
 
     >>> w = weibull_pdf_weights(jnp.array([3.0]), jnp.array([3.0]), 6)[:, 0]
     >>> int(w.argmax()), round(float(w.sum()), 6)
@@ -344,6 +307,13 @@ def weibull_pdf_weights(
     log_t = jnp.log(jnp.arange(1, max_lag + 1, dtype=shape.dtype))[:, None] - jnp.log(scale)
     log_w = (shape - 1) * log_t - _exp_linear_above(shape * log_t)
     return _log_weights_to_weights(log_w, True)
+
+
+def _weibull_adstock(
+    fn: str, weights, x: ArrayLike, shape: ArrayLike, scale: ArrayLike, max_lag: int
+) -> jax.Array:
+    x, (shape, scale) = prepare(fn, x, {"shape": shape, "scale": scale}, series=True)
+    return lag_convolve(x, weights(shape, scale, max_lag))
 
 
 def weibull_cdf_adstock(
@@ -368,8 +338,7 @@ def weibull_cdf_adstock(
     >>> jnp.allclose(y[-1], 1.0)
     Array(True, dtype=bool)
     """
-    x, (shape, scale) = _prepare("weibull_cdf_adstock", x, shape=shape, scale=scale)
-    return lag_convolve(x, weibull_cdf_weights(shape, scale, max_lag))
+    return _weibull_adstock("weibull_cdf_adstock", weibull_cdf_weights, x, shape, scale, max_lag)
 
 
 def weibull_pdf_adstock(
@@ -377,22 +346,16 @@ def weibull_pdf_adstock(
 ) -> jax.Array:
     """Weibull-PDF adstock: convolution with :func:`weibull_pdf_weights` (sum to 1).
 
-    Args:
-        x: Media, shape ``(..., time, channel)``.
-        shape: Weibull shape ``k > 0``, shape ``(channel,)``.
-        scale: Weibull scale ``lambda > 0`` in periods, shape ``(channel,)``.
-        max_lag: Window length.
-
-    Returns:
-        Adstocked media, same shape and dtype as ``x``.
-
-    Raises:
-        ValueError: If shapes do not match or ``max_lag < 1``.
+    Arguments, result and errors as in :func:`weibull_cdf_adstock`; the weights follow the
+    Weibull density at ``l + 1`` instead of its survival, so with ``shape > 1`` a pulse's
+    effect peaks after a delay rather than at lag 0. A sustained level is still preserved:
 
     >>> f = jax.jit(weibull_pdf_adstock)  # callers jit; the kernel itself is plain JAX
     >>> y = f(jnp.ones((20, 2)), jnp.array([1.0, 2.0]), jnp.array([2.0, 3.0]))
     >>> jnp.allclose(y[-1], 1.0)
     Array(True, dtype=bool)
+    >>> pulse = jnp.zeros((8, 1)).at[0].set(1.0)
+    >>> int(weibull_pdf_adstock(pulse, 3.0, 3.0, max_lag=6)[:, 0].argmax())
+    2
     """
-    x, (shape, scale) = _prepare("weibull_pdf_adstock", x, shape=shape, scale=scale)
-    return lag_convolve(x, weibull_pdf_weights(shape, scale, max_lag))
+    return _weibull_adstock("weibull_pdf_adstock", weibull_pdf_weights, x, shape, scale, max_lag)

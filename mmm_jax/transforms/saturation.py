@@ -21,25 +21,9 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from mmm_jax.transforms._inputs import prepare
+
 __all__ = ["hill", "logistic", "michaelis_menten", "power"]
-
-
-def _as_float(x: ArrayLike) -> jax.Array:
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.inexact):
-        x = x.astype(jnp.result_type(float))
-    return x
-
-
-def _param(p: ArrayLike, name: str, x: jax.Array, fn: str) -> jax.Array:
-    p = jnp.asarray(p, dtype=x.dtype)
-    n_channels = x.shape[-1] if x.ndim else None
-    if p.ndim > 1 or (p.ndim == 1 and n_channels is not None and p.shape[0] not in (1, n_channels)):
-        raise ValueError(
-            f"{fn}: parameter '{name}' must have shape (channel,) = ({n_channels},) or be a "
-            f"scalar, got shape {p.shape}; pass one value per channel (vmap over draws)."
-        )
-    return p
 
 
 def hill(x: ArrayLike, half_max: ArrayLike, slope: ArrayLike) -> jax.Array:
@@ -63,9 +47,7 @@ def hill(x: ArrayLike, half_max: ArrayLike, slope: ArrayLike) -> jax.Array:
     >>> hill(jnp.array([[0.0, 2.0]]), jnp.array([1.0, 2.0]), jnp.array([0.5, 2.0]))
     Array([[0. , 0.5]], dtype=float32)
     """
-    x = _as_float(x)
-    k = _param(half_max, "half_max", x, "hill")
-    s = _param(slope, "slope", x, "hill")
+    x, (k, s) = prepare("hill", x, {"half_max": half_max, "slope": slope})
     pos = x > 0
     z = s * (jnp.log(jnp.where(pos, x, 1)) - jnp.log(k))
     # At x <= 0 use a linear branch: value 0 at x = 0, slope = the finite one-sided derivative.
@@ -90,8 +72,7 @@ def logistic(x: ArrayLike, lam: ArrayLike) -> jax.Array:
     >>> logistic(jnp.array([[0.0, 1.0]]), jnp.array([1.0, jnp.log(9.0)])).round(6)
     Array([[0. , 0.8]], dtype=float32)
     """
-    x = _as_float(x)
-    lam = _param(lam, "lam", x, "logistic")
+    x, (lam,) = prepare("logistic", x, {"lam": lam})
     return jnp.tanh(lam * x / 2)
 
 
@@ -111,8 +92,7 @@ def michaelis_menten(x: ArrayLike, half_max: ArrayLike) -> jax.Array:
     >>> michaelis_menten(jnp.array([[0.0, 3.0]]), jnp.array([1.0, 1.0]))
     Array([[0.  , 0.75]], dtype=float32)
     """
-    x = _as_float(x)
-    k = _param(half_max, "half_max", x, "michaelis_menten")
+    x, (k,) = prepare("michaelis_menten", x, {"half_max": half_max})
     return x / (k + x)
 
 
@@ -132,8 +112,7 @@ def power(x: ArrayLike, exponent: ArrayLike) -> jax.Array:
     >>> power(jnp.array([[0.0, 4.0]]), jnp.array([0.5, 0.5]))
     Array([[0., 2.]], dtype=float32)
     """
-    x = _as_float(x)
-    p = _param(exponent, "exponent", x, "power")
+    x, (p,) = prepare("power", x, {"exponent": exponent})
     pos = x > 0
     value = jnp.exp(p * jnp.log(jnp.where(pos, x, 1)))
     at_zero = x * jnp.where(p == 1, 1, 0).astype(x.dtype)
