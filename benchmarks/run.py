@@ -48,8 +48,9 @@ def bare_gradient_rate(model, n_evals: int = 2000, lanes: int | None = None) -> 
     import jax.numpy as jnp
     from numpyro.infer.util import potential_energy
 
+    from mmm_jax.chains import inner_method, resolved_chain_method
     from mmm_jax.model import make_model
-    from mmm_jax.sampler import _inner_method, initial_values
+    from mmm_jax.sampler import initial_values
 
     data = model.data
     inputs = model._inputs(data.dates, data.media, data.controls)
@@ -57,8 +58,8 @@ def bare_gradient_rate(model, n_evals: int = 2000, lanes: int | None = None) -> 
     numpyro_model = make_model(model.config, model._dims(data))
     chains = lanes
     if chains is None:
-        method = model.sampler.resolved_chain_method(data.is_geo)
-        looped = _inner_method(method, data.is_geo) == "sequential"
+        method = resolved_chain_method(model.sampler, data.is_geo)
+        looped = inner_method(method, data.is_geo) == "sequential"
         chains = 1 if looped else model.sampler.num_chains
     keys = jax.random.split(jax.random.PRNGKey(0), chains)
     z0 = jax.vmap(lambda k: initial_values(numpyro_model, inputs, y, k, 0.5))(keys)
@@ -109,10 +110,10 @@ def run_one(name: str, warmup: int, samples: int, chains: int, seed: int = 0,
         start = time.perf_counter()
         model.fit(data, seed=seed, check=False, **settings)
         wall_warm = time.perf_counter() - start
-    from mmm_jax.sampler import _parallel_devices
+    from mmm_jax.chains import parallel_devices, resolved_chain_method
 
-    method = model.sampler.resolved_chain_method(data.is_geo)
-    devices = _parallel_devices(chains) if method == "parallel" else 1
+    method = resolved_chain_method(model.sampler, data.is_geo)
+    devices = parallel_devices(chains) if method == "parallel" else 1
     nuts_rate = float(steps) / wall_warm / devices  # per device, like the bare loop
     bare_rate = bare_gradient_rate(model)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

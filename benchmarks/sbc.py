@@ -31,14 +31,14 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 def _setup(n_periods: int):
     import mmm_jax as mj
-    from mmm_jax.config import ModelConfig
     from mmm_jax.features import compute_scales, design
     from mmm_jax.model import Dims
+    from mmm_jax.spec import ModelSpec
 
     df = mj.load_example("national").iloc[:n_periods]
     data = mj.MMMData.from_dataframe(df, date="date", target="sales",
                                      media=["tv", "search", "social"], controls=["price"])
-    config = ModelConfig()
+    config = ModelSpec()
     inputs = design(data.dates, data.media, data.controls, compute_scales(data),
                     period_days=7, n_fourier=config.seasonality_degree,
                     seasonality_period=config.seasonality_period, dtype=np.float32)
@@ -86,10 +86,10 @@ def _loglik_fn():
     import jax
     import numpyro.distributions as dist
 
-    from mmm_jax.config import ModelConfig
     from mmm_jax.model import baseline, media_effects
+    from mmm_jax.spec import ModelSpec
 
-    config = ModelConfig()
+    config = ModelSpec()
 
     def one(p, inputs, y):
         mu = baseline(p, inputs, config, None) + media_effects(p, inputs["media"], config,
@@ -128,7 +128,8 @@ def run(replicates: int = 100, n_periods: int = 104, warmup: int = 500, samples:
     from scipy import stats
 
     from mmm_jax.model import make_model
-    from mmm_jax.sampler import SamplerConfig, run_nuts
+    from mmm_jax.sampler import run_nuts
+    from mmm_jax.sampler_config import SamplerConfig
 
     config, dims, inputs = _setup(n_periods)
     model = make_model(config, dims)

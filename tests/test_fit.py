@@ -155,8 +155,9 @@ def test_parallel_chains_across_devices_in_a_subprocess(tmp_path):
         warnings.simplefilter("ignore")
         m = mj.MMM(seasonality_degree=1).fit(data, num_warmup=30, num_samples=20,
             num_chains=4, seed=0, progress_bar=False, check=False)
-        from mmm_jax.sampler import SamplerConfig
-        assert SamplerConfig(num_chains=4).resolved_chain_method() == "parallel"
+        from mmm_jax.chains import resolved_chain_method
+        from mmm_jax.sampler_config import SamplerConfig
+        assert resolved_chain_method(SamplerConfig(num_chains=4)) == "parallel"
         print("SHAPE", m.samples["beta"].shape)
         many = mj.fit_many([data, data], seasonality_degree=1, num_warmup=30,
             num_samples=20, num_chains=2, seed=0, progress_bar=False, check=False)
