@@ -11,6 +11,8 @@ import warnings
 import arviz as az
 import numpy as np
 
+from mmm_jax._arviz import TAIL_PROB
+
 RHAT_MAX = 1.01
 ESS_MIN = 400
 TREE_DEPTH_SATURATION_MAX = 0.05
@@ -55,11 +57,11 @@ def compute(samples: dict, stats: dict, max_tree_depth: int) -> dict:
     >>> d["max_rhat"] < 1.01, d["divergences"]
     (True, 0)
     """
-    idata = az.from_dict(posterior={k: np.asarray(v) for k, v in samples.items()})
+    post = {k: np.asarray(v) for k, v in samples.items()}
     n_chains = next(iter(samples.values())).shape[0]
-    rhat = _per_parameter(az.rhat(idata, method="rank")) if n_chains > 1 else {}
-    ess_bulk = _per_parameter(az.ess(idata, method="bulk"))
-    ess_tail = _per_parameter(az.ess(idata, method="tail"))
+    rhat = _per_parameter(az.rhat(post, method="rank")) if n_chains > 1 else {}
+    ess_bulk = _per_parameter(az.ess(post, method="bulk"))
+    ess_tail = _per_parameter(az.ess(post, method="tail", prob=TAIL_PROB))
     rhat = {k: (v if np.isfinite(v) else np.inf) for k, v in rhat.items()}
     worst_rhat = max(rhat, key=rhat.get) if rhat else None
     worst_bulk = min(ess_bulk, key=ess_bulk.get)

@@ -26,7 +26,7 @@ import arviz as az
 import numpy as np
 import xarray as xr
 
-from mmm_jax import _schema
+from mmm_jax import _arviz, _schema
 from mmm_jax.data import MMMData
 from mmm_jax.result import FitResult
 from mmm_jax.sampler_config import SamplerConfig
@@ -70,15 +70,15 @@ def to_inference_data(model: FitResult) -> az.InferenceData:
     stats = model.sample_stats
     obs_dims = ["geo", "date"] if data.is_geo else ["date"]
     series_dims = [*obs_dims, "channel"]
-    return az.from_dict(
-        posterior={k: np.asarray(v) for k, v in model.samples.items()},
-        sample_stats={
+    return _arviz.from_dict(
+        {"posterior": {k: np.asarray(v) for k, v in model.samples.items()},
+        "sample_stats": {
             "diverging": stats["diverging"], "tree_depth": stats["tree_depth"],
             "n_steps": stats["num_steps"], "acceptance_rate": stats["accept_prob"],
             "energy": stats["energy"], "lp": -stats["potential_energy"],
             "step_size": stats["step_size"]},
-        observed_data={"kpi": data.target},
-        constant_data={"media": data.media, "spend": data.spend, "controls": data.controls},
+        "observed_data": {"kpi": data.target},
+        "constant_data": {"media": data.media, "spend": data.spend, "controls": data.controls}},
         coords=_coords(model),
         dims={**_dims(model), "kpi": obs_dims, "media": series_dims, "spend": series_dims,
               "controls": [*obs_dims, "control"]},
@@ -196,9 +196,10 @@ def load(path) -> FitResult:
         channels=tuple(d["channels"]), spend_columns=tuple(d["spend_columns"]),
         control_names=tuple(d["control_names"]), target_name=d["target_name"],
         date_name=d["date_name"], geos=geos, geo_name=d["geo_name"], freq=d["freq"])
-    idata = az.from_netcdf(str(path / "posterior.nc"), engine="h5netcdf")
-    samples = {k: np.asarray(v.values) for k, v in idata.posterior.data_vars.items()}
-    ss = idata.sample_stats
+    with xr.open_datatree(path / "posterior.nc", engine="h5netcdf") as tree:
+        post = tree["posterior"].to_dataset().load()
+        ss = tree["sample_stats"].to_dataset().load()
+    samples = {k: np.asarray(v.values) for k, v in post.data_vars.items()}
     stats = {"diverging": ss["diverging"].values, "tree_depth": ss["tree_depth"].values,
              "num_steps": ss["n_steps"].values, "accept_prob": ss["acceptance_rate"].values,
              "energy": ss["energy"].values, "potential_energy": -ss["lp"].values,
