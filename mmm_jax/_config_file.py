@@ -38,9 +38,11 @@ there, see :mod:`mmm_jax._schema`; ``warmup``, ``samples`` and ``chains`` stand 
     init_jitter = 0.5
     precision = "float32"      # or "float64"
 
-    [allocation]               # optional: allocate this budget after fitting
-    budget = 1_000_000.0
-    periods = 13
+    [allocation]               # optional: allocate a budget after fitting
+    periods = 13               # the horizon (needed when the table is there)
+    budget = 1_000_000.0       # default: the spend of the last `periods` periods
+    relative_bounds = [0.7, 1.3]   # the default; [0, inf]: unbounded
+    objective = "mean"         # any other field of mmm_jax.AllocationOptions
 
 Errors are :class:`ConfigError` (a ``ValueError``) whose one-line message names the file, the
 key and the fix, e.g. ``robyn.toml: key 'sampler.chains' must be an integer >= 1, got 0``.
@@ -49,7 +51,6 @@ key and the fix, e.g. ``robyn.toml: key 'sampler.chains' must be an integer >= 1
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import pathlib
 import tomllib
 
@@ -57,6 +58,7 @@ import numpyro.distributions as dist
 
 from mmm_jax import _schema
 from mmm_jax._schema import at_least, option
+from mmm_jax.allocate.options import TOML_ENCODE, AllocationOptions
 from mmm_jax.sampler_config import SamplerConfig
 from mmm_jax.spec import ENCODE, ModelSpec
 
@@ -83,19 +85,54 @@ class Columns:
 
 @dataclasses.dataclass(frozen=True)
 class Allocation:
-    """The ``[allocation]`` table: allocate this budget over ``periods`` after fitting."""
+    """The ``[allocation]`` table: allocate a budget over ``periods`` after fitting.
 
-    budget: float | None = option(None, "float", "total budget over the horizon",
-                                  check=at_least(0.0, strict=True), optional=True)
+    ``budget`` and ``periods`` are this class's keys; every other key is a field of
+    :class:`~mmm_jax.AllocationOptions` (read from its fields: a new option needs no edit
+    here), e.g. ``relative_bounds = [0.8, 1.2]``, ``objective = "cvar"``,
+    ``locked = ["tv"]``, ``bounds = { search = [0, 5e4] }``, ``cost_per_unit = { tv = 2.0 }``.
+    TOML has no null: ``relative_bounds = [0, inf]`` is the unbounded plan
+    (``relative_bounds=None``); ``max_draws`` = all draws and ``locked`` amounts of None
+    cannot be written (give a number of draws, or a list of locked channels).
+    """
+
+    budget: float | None = option(None, "float", "total budget over the horizon (default: the "
+                                  "spend of the last periods)", check=at_least(0.0, strict=True),
+                                  optional=True)
     periods: int | None = option(None, "int", "horizon in periods", check=at_least(1),
                                  optional=True)
+    options: AllocationOptions = dataclasses.field(default_factory=AllocationOptions)
 
     def __post_init__(self):
         _schema.validate(self)
-        if (self.budget is None) != (self.periods is None):
-            missing = "budget" if self.budget is None else "periods"
-            raise ValueError(f"key 'allocation.{missing}' is missing; [allocation] needs both "
-                             "budget and periods")
+        if self.periods is None and (self.budget is not None
+                                     or self.options != AllocationOptions()):
+            raise ValueError("key 'allocation.periods' is missing; [allocation] needs periods "
+                             "(the horizon; budget is optional)")
+        self.options.check_budget(self.budget)
+
+    @classmethod
+    def from_table(cls, table: dict, source: str = "config") -> Allocation:
+        """Read an ``[allocation]`` table (see the class docstring).
+
+        Raises:
+            ConfigError: an unknown key (with a did-you-mean) or a bad value, named.
+        """
+        own = _schema.toml_names(cls)
+        known = [*own, *_schema.toml_names(AllocationOptions)]
+        for key in table:
+            if key not in known:
+                raise ConfigError(f"{source}: unknown key 'allocation.{key}'; "
+                                  f"{_schema.suggest(key, known)}known keys: {', '.join(known)}")
+        options = _schema.from_table(AllocationOptions,
+                                     {k: v for k, v in table.items() if k not in own},
+                                     source=source, section="allocation")
+        return _schema.from_table(cls, {k: v for k, v in table.items() if k in own},
+                                  source=source, section="allocation", options=options)
+
+    def to_table(self) -> dict:
+        """The ``[allocation]`` table (inverse of :meth:`from_table`; None values left out)."""
+        return {**_schema.to_plain(self), **_schema.to_plain(self.options, TOML_ENCODE)}
 
 
 #: table -> the settings class its keys come from (``[priors]`` is the spec's ``priors``).
@@ -112,7 +149,8 @@ class RunConfig:
     Attributes:
         columns: keyword arguments of :meth:`mmm_jax.MMMData.from_dataframe`.
         spec: the :class:`~mmm_jax.ModelSpec`. sampler: the :class:`~mmm_jax.SamplerConfig`.
-        seed: the fit's seed. allocation: ``{"budget": ..., "periods": ...}`` or None.
+        seed: the fit's seed. allocation: the :class:`Allocation` (``budget``, ``periods``,
+            ``options``) when the configuration has an ``[allocation]`` table, else None.
         source: where it was read from (for messages).
     """
 
@@ -120,7 +158,7 @@ class RunConfig:
     spec: ModelSpec
     sampler: SamplerConfig
     seed: int
-    allocation: dict | None
+    allocation: Allocation | None
     source: str = "config"
 
     @property
@@ -135,11 +173,6 @@ class RunConfig:
                 "seed": self.seed}
 
 
-def _suggest(name: str, known) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f"did you mean {close[0]!r}? " if close else ""
-
-
 def build_prior(source: str, site: str, spec) -> dist.Distribution:
     """A numpyro distribution from ``{dist = "Name", <param> = value, ...}`` (validated)."""
     key = f"priors.{site}"
@@ -152,7 +185,7 @@ def build_prior(source: str, site: str, spec) -> dist.Distribution:
         known = [n for n in dir(dist) if isinstance(getattr(dist, n), type)
                  and issubclass(getattr(dist, n), dist.Distribution)]
         raise ConfigError(f"{source}: key '{key}.dist' names no numpyro distribution "
-                          f"{name!r}; {_suggest(name, known)}e.g. Normal, HalfNormal, Beta, "
+                          f"{name!r}; {_schema.suggest(name, known)}e.g. Normal, HalfNormal, Beta, "
                           "Gamma, LogNormal")
     expand = spec.get("expand")
     params = {k: v for k, v in spec.items() if k not in ("dist", "expand")}
@@ -207,7 +240,7 @@ def parse_config(raw: dict, source: str = "config") -> RunConfig:
     """
     for name in raw:
         if name not in SECTIONS:
-            raise ConfigError(f"{source}: unknown table [{name}]; {_suggest(name, SECTIONS)}"
+            raise ConfigError(f"{source}: unknown table [{name}]; {_schema.suggest(name, SECTIONS)}"
                               f"known tables: {', '.join(f'[{s}]' for s in SECTIONS)}")
     if "data" not in raw:
         raise ConfigError(f"{source}: table [data] is missing; it names the date, target and "
@@ -226,8 +259,7 @@ def parse_config(raw: dict, source: str = "config") -> RunConfig:
             raise ConfigError(f"{source}: key 'sampler.{SEED_KEY}' {problem}, got {seed!r}")
         sampler = _schema.from_table(SamplerConfig, sampler_table, source=source,
                                      section="sampler")
-        allocation = _schema.from_table(Allocation, _table(source, raw, "allocation"),
-                                        source=source, section="allocation")
+        allocation = Allocation.from_table(_table(source, raw, "allocation"), source)
     except ConfigError:
         raise
     except ValueError as err:
@@ -235,8 +267,8 @@ def parse_config(raw: dict, source: str = "config") -> RunConfig:
     plain = {k: (list(v) if isinstance(v, tuple) else v)
              for k, v in _schema.to_plain(columns).items()}
     return RunConfig(columns=plain, spec=spec, sampler=sampler, seed=int(seed),
-                     allocation=(_schema.to_plain(allocation) if allocation.budget is not None
-                                 else None), source=source)
+                     allocation=allocation if allocation.periods is not None else None,
+                     source=source)
 
 
 def dumps_config(config: RunConfig) -> str:
@@ -248,7 +280,7 @@ def dumps_config(config: RunConfig) -> str:
               "sampler": {**{(f.metadata["rule"].toml or f.name): getattr(config.sampler, f.name)
                              for f in _schema.fields(config.sampler)}, SEED_KEY: config.seed}}
     if config.allocation is not None:
-        tables["allocation"] = config.allocation
+        tables["allocation"] = config.allocation.to_table()
     return _schema.dumps_toml({k: v for k, v in tables.items() if v})
 
 
@@ -277,5 +309,5 @@ def check_prior_sites(config: RunConfig, sites) -> None:
     for site in config.spec.priors:
         if site not in sites:
             raise ConfigError(f"{config.source}: key 'priors.{site}': this model has no site "
-                              f"{site!r}; {_suggest(site, sites)}its sites are "
+                              f"{site!r}; {_schema.suggest(site, sites)}its sites are "
                               f"{', '.join(sorted(sites))}")

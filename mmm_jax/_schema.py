@@ -165,9 +165,31 @@ def validate(obj) -> None:
 
 
 # ------------------------------------------------------------------ conversions
-def _suggest(name: str, known) -> str:
+def suggest(name: str, known) -> str:
+    """``"did you mean 'x'? "`` for the closest of ``known``, or ``""``."""
     close = difflib.get_close_matches(name, list(known), n=1)
     return f"did you mean {close[0]!r}? " if close else ""
+
+
+def build(cls, base, overrides: Mapping, what: str):
+    """``base`` (None: ``cls()``'s defaults) with keyword ``overrides`` of its fields: how
+    ``MMM(**options)``, ``fit(**sampler_options)`` and the allocation methods turn keywords
+    into a settings value.
+
+    Raises:
+        ValueError: ``"unknown <what> 'x'; did you mean 'y'? the options are ..."``, a
+            ``base`` of another type, or a bad value (the field's own message).
+    """
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown[0]!r}; {suggest(unknown[0], names)}"
+                         f"the options are {', '.join(names)}")
+    if base is None:
+        return cls(**overrides)
+    if not isinstance(base, cls):
+        raise ValueError(f"{base!r} must be a mmm_jax.{cls.__name__}")
+    return dataclasses.replace(base, **overrides) if overrides else base
 
 
 def toml_names(cls) -> dict[str, str]:
@@ -203,7 +225,7 @@ def from_table(cls, table: Mapping, *, source: str = "config", section: str = ""
     kwargs = {}
     for key, value in table.items():
         if key not in names:
-            raise ValueError(f"{source}: unknown key '{prefix}{key}'; {_suggest(key, names)}"
+            raise ValueError(f"{source}: unknown key '{prefix}{key}'; {suggest(key, names)}"
                              f"known keys: {', '.join(names)}")
         field = next(f for f in fields(cls) if f.name == names[key])
         rule = field.metadata["rule"]
@@ -239,7 +261,7 @@ def from_plain(cls, plain: Mapping, decode: Mapping[str, Callable] | None = None
     unknown = sorted(set(plain) - known)
     if unknown:
         raise ValueError(f"{cls.__name__} has no option {unknown[0]!r}; "
-                         f"{_suggest(unknown[0], known)}known: {', '.join(sorted(known))}")
+                         f"{suggest(unknown[0], known)}known: {', '.join(sorted(known))}")
     kwargs = {k: (decode[k](v) if decode and k in decode else v) for k, v in plain.items()}
     return cls(**kwargs, **extra)
 

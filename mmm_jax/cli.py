@@ -2,13 +2,16 @@
 
 * ``demo [--out DIR]``: fit the embedded example, print the channel table (ROI, marginal ROI,
   cost per KPI, contribution share with 90% HDIs), the fit and the convergence diagnostics,
-  allocate a budget (when the allocator is available) and, with ``--out``, save the model and
-  write ``DIR/report.html`` with the plots as PNG files in ``DIR/plots``.
+  reallocate the last quarter's budget (each channel within +-30% of its historical mix,
+  channels outside the historical spend range flagged) and, with ``--out``, save the model
+  and write ``DIR/report.html`` with the plots as PNG files in ``DIR/plots``.
 * ``fit DATA.csv --config CONFIG.toml --out DIR``: columns, transforms, priors and sampler
   settings from a TOML file (see :mod:`mmm_jax._config_file`); saves the model and the report.
 * ``optimize MODEL_DIR --budget B --periods N [--out DIR]``: allocate a budget with a saved
-  model; writes ``allocation.csv``/``allocation.json`` and the report with the allocation.
-* ``report MODEL_DIR [--out DIR]``: (re)write the report of a saved model.
+  model; writes ``allocation.json`` (the whole :class:`~mmm_jax.BudgetResult`, read back by
+  ``report``), ``allocation.csv`` (the per-channel table) and the report with the allocation.
+* ``report MODEL_DIR [--out DIR]``: (re)write the report of a saved model (with the
+  allocation of ``MODEL_DIR/allocation.json`` when there is one).
 
 A bad config or data file prints one line naming the key or column and exits with code 2.
 """
@@ -16,8 +19,6 @@ A bad config or data file prints one line naming the key or column and exits wit
 from __future__ import annotations
 
 import argparse
-import inspect
-import json
 import pathlib
 import sys
 import time
@@ -124,70 +125,54 @@ def _print_fit(model, caught, seconds: float) -> None:
     print(f"Fit wall time {seconds:.1f} s (compilation included)")
 
 
-def _allocate(model, budget: float | None, periods: int, quiet: bool):
-    """``model.optimize_budget`` as a normalised table (see :mod:`mmm_jax._allocation_frame`),
-    or None when this mmm_jax has no allocator. ``budget=None``: the allocator's default (the
-    spend of the last ``periods`` periods)."""
-    from mmm_jax._allocation_frame import allocation_frame
-
-    optimize = getattr(model, "optimize_budget", None)
-    if optimize is None:
-        return None
-    params = inspect.signature(optimize).parameters
-    kwargs = {"budget": budget, "n_periods" if "n_periods" in params else "periods": periods}
-    if "progress_bar" in params:
-        kwargs["progress_bar"] = not quiet
-    elif not quiet:
+def _allocate(model, budget: float | None, periods: int, quiet: bool, options=None):
+    """``model.optimize_budget(budget, periods, options=options)`` and its wall time.
+    ``budget=None``: the spend of the last ``periods`` periods (or, with a flexible-budget
+    option, the budget the options choose)."""
+    if not quiet:
         print(f"\nOptimising the budget over {periods} periods ...", flush=True)
     start = time.perf_counter()
-    frame = allocation_frame(optimize(**kwargs), periods=periods, budget=budget)
-    frame.attrs["seconds"] = time.perf_counter() - start
-    return frame
+    result = model.optimize_budget(budget, periods, options=options)
+    return result, time.perf_counter() - start
 
 
-def _print_allocation(frame) -> None:
+def _print_allocation(result, seconds: float | None = None) -> None:
+    """The per-channel table of a :class:`~mmm_jax.BudgetResult`, its lift and its notes
+    (the bound used, channels outside the historical spend range)."""
     import pandas as pd
 
-    cols = [c for c in ("current_spend", "optimal_spend", "change", "current_kpi",
-                        "optimal_kpi", "optimal_kpi_hdi_low", "optimal_kpi_hdi_high", "mroi",
-                        "status") if c in frame.columns or c == "change"]
-    table = frame.assign(change=frame["optimal_spend"] / frame["current_spend"] - 1.0)[cols]
-    seconds = frame.attrs.get("seconds")
-    print(f"\nBudget allocation: {frame.attrs['budget']:,.0f} over {frame.attrs['periods']} "
-          "periods (current = the historical mix at this budget)"
-          + (f", solved in {seconds:.1f} s" if seconds is not None else ""))
-    with pd.option_context("display.width", 160, "display.float_format", "{:,.3f}".format):
-        print(table.to_string())
-    lift = frame.attrs.get("lift")
-    if lift:
-        print(f"Expected incremental KPI lift {lift['mean']:+,.0f} "
-              f"[{lift['hdi_low']:+,.0f}, {lift['hdi_high']:+,.0f}] "
-              f"({100 * lift.get('relative', float('nan')):+.2f}%) against the current mix")
+    frame = result.to_frame()
+    frame.insert(2, "change", frame["optimal_spend"] / frame["current_spend"] - 1.0)
+    cols = ["current_spend", "optimal_spend", "change", "current_kpi", "optimal_kpi",
+            "optimal_kpi_hdi_low", "optimal_kpi_hdi_high", "mroi", "status",
+            "outside_history"]
+    current = ("the historical mix at this budget" if result.settings.get("budget") is not None
+               else f"the spend of the last {result.n_periods} periods")
+    print(f"\nBudget allocation: {result.budget:,.0f} over {result.n_periods} periods "
+          f"(current = {current})" + (f", solved in {seconds:.1f} s" if seconds else ""))
+    with pd.option_context("display.width", 180, "display.float_format", "{:,.3f}".format):
+        print(frame[cols].to_string())
+    lift = result.lift
+    print(f"Expected incremental KPI lift {lift['mean']:+,.0f} "
+          f"[{lift['hdi_low']:+,.0f}, {lift['hdi_high']:+,.0f}] "
+          f"({100 * lift['relative']:+.2f}%) against the current mix")
+    for note in result.notes():
+        print(("warning: " if note.startswith("Outside") else "note: ") + note)
 
 
-_ALLOCATION_ATTRS = ("budget", "periods", "kpi", "reference_kpi", "lift")
-
-
-def _save_allocation(frame, out: pathlib.Path) -> None:
+def _save_allocation(result, out: pathlib.Path) -> None:
+    """``allocation.json`` (lossless, :meth:`BudgetResult.save`) and ``allocation.csv``."""
     out.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out / "allocation.csv")
-    meta = {k: frame.attrs.get(k) for k in _ALLOCATION_ATTRS}
-    meta["channels"] = frame.to_dict(orient="index")
-    (out / "allocation.json").write_text(json.dumps(meta, indent=2))
+    result.to_frame().to_csv(out / "allocation.csv")
+    result.save(out / "allocation.json")
 
 
 def _load_allocation(directory: pathlib.Path):
-    """The allocation saved by ``optimize`` in ``directory``, or None."""
-    import pandas as pd
+    """The :class:`~mmm_jax.BudgetResult` saved by ``optimize`` in ``directory``, or None."""
+    import mmm_jax as mj
 
-    path = directory / "allocation.json"
-    if not path.is_file():
-        return None
-    meta = json.loads(path.read_text())
-    frame = pd.DataFrame.from_dict(meta["channels"], orient="index")
-    frame.index.name = "channel"
-    frame.attrs.update({k: meta[k] for k in _ALLOCATION_ATTRS if meta.get(k) is not None})
-    return frame
+    path = pathlib.Path(directory) / "allocation.json"
+    return mj.BudgetResult.load(path) if path.is_file() else None
 
 
 def _write_report(model, out, allocation=None, title=None) -> None:
@@ -230,14 +215,13 @@ def demo(args) -> int:
                            args.quiet)
     _print_channels(model, truth)
     _print_fit(model, caught, seconds)
-    allocation = _allocate(model, None, DEMO_PERIODS, args.quiet)  # last quarter's budget
-    if allocation is not None:
-        _print_allocation(allocation)
+    # the last quarter's budget, each channel within +-30% of its historical mix (the default)
+    allocation, solve_seconds = _allocate(model, None, DEMO_PERIODS, args.quiet)
+    _print_allocation(allocation, solve_seconds)
     if args.out:
         model.save(args.out)
         print(f"Saved the fitted model to {args.out}")
-        if allocation is not None:
-            _save_allocation(allocation, pathlib.Path(args.out))
+        _save_allocation(allocation, pathlib.Path(args.out))
         _write_report(model, args.out, allocation,
                       title=f"mmm_jax demo: the '{args.example}' example")
     return 0
@@ -270,18 +254,14 @@ def fit(args) -> int:
     seconds, caught = _fit(model, data, fit_kwargs, args.quiet)
     _print_channels(model)
     _print_fit(model, caught, seconds)
+    out = pathlib.Path(args.out)
+    model.save(out)  # before allocating: a bad [allocation] option does not lose the fit
+    print(f"Saved the fitted model to {out}")
     allocation = None
     if config.allocation is not None:
-        allocation = _allocate(model, config.allocation["budget"],
-                               config.allocation["periods"], args.quiet)
-        if allocation is not None:
-            _print_allocation(allocation)
-        else:
-            print("note: [allocation] skipped: this mmm_jax has no budget allocator")
-    out = pathlib.Path(args.out)
-    model.save(out)
-    print(f"Saved the fitted model to {out}")
-    if allocation is not None:
+        a = config.allocation
+        allocation, solve_seconds = _allocate(model, a.budget, a.periods, args.quiet, a.options)
+        _print_allocation(allocation, solve_seconds)
         _save_allocation(allocation, out)
     _write_report(model, out, allocation, title=f"mmm_jax report: {path.name}")
     return 0
@@ -295,15 +275,11 @@ def _load_model(directory: str):
 
 def optimize(args) -> int:
     model = _load_model(args.model_dir)
-    if not hasattr(model, "optimize_budget"):
-        print("error: budget allocation is not available in this version of mmm_jax",
-              file=sys.stderr)
-        return 1
-    allocation = _allocate(model, args.budget, args.periods, args.quiet)
-    _print_allocation(allocation)
+    allocation, solve_seconds = _allocate(model, args.budget, args.periods, args.quiet)
+    _print_allocation(allocation, solve_seconds)
     out = pathlib.Path(args.out or args.model_dir)
     _save_allocation(allocation, out)
-    print(f"Wrote {out / 'allocation.csv'}")
+    print(f"Wrote {out / 'allocation.json'} and {out / 'allocation.csv'}")
     _write_report(model, out, allocation)
     return 0
 

@@ -24,7 +24,6 @@ import pandas as pd
 from mmm_jax import _report_html, _schema
 from mmm_jax import diagnostics as diag_mod
 from mmm_jax.spec import ENCODE
-from mmm_jax._allocation_frame import allocation_frame
 
 __all__ = ["render", "write_report"]
 
@@ -157,32 +156,34 @@ def _roi_section(summary: pd.DataFrame, png: bytes) -> str:
             "historical level.</p>" + _img("roi", png))
 
 
-def _allocation_section(frame: pd.DataFrame, png: bytes) -> str:
-    has_kpi = {"current_kpi", "optimal_kpi"} <= set(frame.columns)
+def _allocation_section(result, png: bytes) -> str:
+    """A :class:`~mmm_jax.BudgetResult`: per-channel spend and KPI, how it was bounded and
+    which channels leave the spend range of the history."""
     rows = []
-    for channel, r in frame.iterrows():
-        cur, opt = r["current_spend"], r["optimal_spend"]
-        row = [_e(channel), _num(cur, 0), _num(opt, 0),
-               f"{opt / cur - 1:+.1%}" if cur > 0 else "new"]
-        if has_kpi:
-            row += [_num(r["current_kpi"], 0), _num(r["optimal_kpi"], 0)]
-        rows.append(row)
-    header = ["channel", "current spend", "optimal spend", "change"]
-    if has_kpi:
-        header += ["current KPI", "optimal KPI"]
-    periods = frame.attrs.get("periods")
-    lead = (f"<p>Budget {_num(frame.attrs['budget'], 0)}"
-            + (f" over {periods} periods" if periods else "") + ".")
-    lift = frame.attrs.get("lift")
-    if lift:
-        lead += (f" Expected incremental KPI lift {_num(lift['mean'], 0)} "
-                 f"[{_num(lift['hdi_low'], 0)}, {_num(lift['hdi_high'], 0)}]"
-                 + (f" ({100 * lift['relative']:+.2f}%)" if "relative" in lift else "")
-                 + " against the current mix at the same budget.")
-    elif has_kpi and frame["current_kpi"].sum() > 0:
-        change = frame["optimal_kpi"].sum() / frame["current_kpi"].sum() - 1
-        lead += f" Expected media KPI {change:+.1%} against the current mix."
-    return lead + "</p>" + _table(rows, header) + _img("budget", png)
+    for channel, r in result.channels.iterrows():
+        cur, opt = r["reference_spend"], r["spend"]
+        observed = f"{_num(r['observed_low'], 0)} &ndash; {_num(r['observed_high'], 0)}"
+        if r["outside_history"]:
+            observed += " <span class='bad'>plan outside</span>"
+        rows.append([_e(channel), _num(cur, 0), _num(opt, 0),
+                     f"{opt / cur - 1:+.1%}" if cur > 0 else "new",
+                     _num(r["reference_kpi"], 0),
+                     _interval(r["kpi"], r["kpi_hdi_low"], r["kpi_hdi_high"], 0),
+                     _num(r["mroi"], 3), _e(r["status"]), observed])
+    header = ["channel", "current spend", "optimal spend", "change", "current KPI",
+              "optimal KPI", "marginal ROI", "at bound", "observed spend per period"]
+    s = result.settings
+    fixed = s.get("budget") is not None and s.get("spend") != "given"
+    against = ("the historical mix at the same budget" if fixed else
+               f"the spend of the last {result.n_periods} periods")
+    lift = result.lift
+    lead = (f"<p>Budget {_num(result.budget, 0)} over {result.n_periods} periods. Expected "
+            f"incremental KPI lift {_num(lift['mean'], 0)} [{_num(lift['hdi_low'], 0)}, "
+            f"{_num(lift['hdi_high'], 0)}] ({100 * lift['relative']:+.2f}%) against "
+            f"{against}.</p>")
+    notes = "".join(f"<p class='{'bad' if n.startswith('Outside') else 'note'}'>{_e(n)}</p>"
+                    for n in result.notes())
+    return lead + notes + _table(rows, header) + _img("budget", png)
 
 
 def _settings_section(result) -> str:
@@ -203,7 +204,7 @@ def render(model, *, allocation=None, title: str | None = None,
 
     Args:
         model: a fitted :class:`mmm_jax.MMM`.
-        allocation: optional result of ``model.optimize_budget(...)`` (or its table).
+        allocation: optional :class:`~mmm_jax.BudgetResult` (``model.optimize_budget(...)``).
         title: page title (default "mmm_jax report: <KPI>").
         figures: already built figures by name (default :func:`mmm_jax.plot.all_figures`).
         dpi: PNG resolution.
@@ -215,10 +216,9 @@ def render(model, *, allocation=None, title: str | None = None,
     from mmm_jax import plot
 
     model._require_fit()
-    frame = allocation_frame(allocation) if allocation is not None else None
     summary = model.channel_summary()
     if figures is None:
-        figures = plot.all_figures(model, frame, summary=summary)
+        figures = plot.all_figures(model, allocation, summary=summary)
     pngs = {name: plot.png_bytes(fig, dpi) for name, fig in figures.items()}
     title = title or f"mmm_jax report: {model.data.target_name}"
     c, s = model.config, model.sampler
@@ -235,9 +235,9 @@ def render(model, *, allocation=None, title: str | None = None,
         ("response-curves", "Response curves and carryover",
          _img("response_curves", pngs["response_curves"]) + _img("adstock", pngs["adstock"])),
     ]
-    if frame is not None:
+    if allocation is not None:
         sections.append(("allocation", "Budget allocation",
-                         _allocation_section(frame, pngs["budget"])))
+                         _allocation_section(allocation, pngs["budget"])))
     sections.append(("priors", "Prior vs posterior", _img("priors", pngs["priors"])))
     sections.append(("diagnostics", "Sampler diagnostics",
                      _img("convergence", pngs["convergence"])))

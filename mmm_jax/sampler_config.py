@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from mmm_jax._schema import at_least, one_of, open_unit, option, validate
+from mmm_jax._schema import at_least, build, one_of, open_unit, option, validate
 
 CHAIN_METHODS = ("auto", "vectorized", "parallel", "sequential")
 PRECISIONS = ("float32", "float64")
@@ -74,16 +74,4 @@ class SamplerConfig:
         Raises:
             ValueError: an override that is not a field (with the valid names), or a bad value.
         """
-        if sampler is not None and not isinstance(sampler, SamplerConfig):
-            raise ValueError(f"sampler={sampler!r} must be a mmm_jax.SamplerConfig")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            import difflib
-
-            close = difflib.get_close_matches(unknown[0], known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ValueError(f"unknown sampler setting {unknown[0]!r}; {hint}the settings are "
-                             f"{', '.join(f.name for f in dataclasses.fields(cls))}")
-        base = sampler if sampler is not None else cls()
-        return dataclasses.replace(base, **overrides) if overrides else base
+        return build(cls, sampler, overrides, "sampler setting")

@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import numpyro.distributions as dist
 
-from mmm_jax._schema import at_least, one_of, option, validate
+from mmm_jax._schema import at_least, build, one_of, option, validate
 from mmm_jax.priors import prior_from_plain, prior_key, prior_to_plain
 from mmm_jax.transforms import ADSTOCKS, SATURATIONS
 
@@ -80,21 +80,9 @@ class ModelSpec:
         Raises:
             ValueError: an option that is not a field (names the valid ones), a bad value.
         """
-        if spec is not None and not isinstance(spec, ModelSpec):
-            raise ValueError(f"spec={spec!r} must be a mmm_jax.ModelSpec")
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            import difflib
-
-            close = difflib.get_close_matches(unknown[0], known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ValueError(f"unknown model option {unknown[0]!r}; {hint}the options are "
-                             f"{', '.join(known)}")
         if "priors" in options:
             options["priors"] = dict(options["priors"] or {})
-        base = spec if spec is not None else cls()
-        return dataclasses.replace(base, **options) if options else base
+        return build(cls, spec, options, "model option")
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ModelSpec) and self.key == other.key

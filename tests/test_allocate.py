@@ -1,7 +1,14 @@
 """Budget allocator on a fitted posterior: optimality against random plans and a dense grid,
-exact constraints, no recompilation, what-if scoring, bad inputs."""
+exact constraints, no recompilation, the setup cache, what-if scoring, bad inputs.
+
+The optimality checks compare against every plan with the budget, so they optimise without
+the default relative bound (``relative_bounds=None``)."""
 
 from __future__ import annotations
+
+import dataclasses
+import gc
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +26,7 @@ N_PERIODS = 13
 
 @pytest.fixture(scope="module")
 def optimum(small_national):
-    return small_national.optimize_budget(None, N_PERIODS)
+    return small_national.optimize_budget(None, N_PERIODS, relative_bounds=None)
 
 
 def _mean_kpi(model, totals, budget):
@@ -62,7 +69,8 @@ def test_optimum_beats_a_dense_grid_on_three_and_two_channels(small_national, op
     assert values.max() <= optimum.kpi["mean"] * (1 + 1e-3)
     assert values.max() <= optimum.kpi["mean"] * (1 + 1e-9)
 
-    locked = small_national.optimize_budget(budget, N_PERIODS, locked={"tv": 0.3 * budget})
+    locked = small_national.optimize_budget(budget, N_PERIODS, locked={"tv": 0.3 * budget},
+                                            relative_bounds=None)
     share = np.linspace(0, 1, 1001)[:, None]
     pairs = np.hstack([np.full_like(share, 0.3), 0.7 * share, 0.7 * (1 - share)]) * budget
     values = _mean_kpi(small_national, pairs, budget)
@@ -137,7 +145,7 @@ def test_evaluate_budget_scores_what_if_scenarios(small_national, optimum):
 def test_budget_response_rises_with_budget_and_reuses_the_compiled_solver(small_national,
                                                                          optimum):
     budgets = optimum.budget * np.array([0.5, 1.0, 2.0])
-    curve = small_national.budget_response(budgets, N_PERIODS)
+    curve = small_national.budget_response(budgets, N_PERIODS, relative_bounds=None)
     assert list(curve.index) == list(budgets)
     assert np.all(np.diff(curve["kpi"]) > 0)
     assert np.all(np.diff(curve["mroi"]) < 0)  # diminishing returns
@@ -156,9 +164,9 @@ def test_bad_inputs_name_the_problem(small_national):
     with pytest.raises(ValueError, match="cost_per_unit: unknown channel 'tv2'"):
         m.optimize_budget(1e5, cost_per_unit={"tv2": 1.0})
     with pytest.raises(ValueError, match="exceeds the sum of the upper bounds.*raise the upper"):
-        m.optimize_budget(1e5, bounds=(0, 1e4))
+        m.optimize_budget(1e5, bounds=(0, 1e4), relative_bounds=None)
     with pytest.raises(ValueError, match="below the sum of the lower bounds"):
-        m.optimize_budget(1e5, bounds=(5e4, None))
+        m.optimize_budget(1e5, bounds=(5e4, None), relative_bounds=None)
     with pytest.raises(ValueError, match="lower bound .* exceeds upper"):
         m.optimize_budget(1e5, bounds={"tv": (0, 10)}, relative_bounds={"tv": (0.5, 1)})
     with pytest.raises(ValueError, match="by_geo=True needs a geo model"):
@@ -177,3 +185,35 @@ def test_bad_inputs_name_the_problem(small_national):
         mj.MMM().optimize_budget(1e5)
     assert isinstance(m.evaluate_budget(pd.Series({"tv": 1.0, "search": 2.0, "social": 3.0})),
                       mj.BudgetResult)
+
+
+def test_setups_are_cached_per_fit_result_and_cleared_by_clear_caches(small_national,
+                                                                      monkeypatch):
+    """One cache, keyed weakly by the FitResult: a second call reuses the setup, a new result
+    (a refit) gets its own and frees it with the result, and mj.clear_caches() empties it."""
+    from mmm_jax import caches
+
+    model = small_national
+    args = (N_PERIODS, 13, "historical", False, 1000, None)
+    with jax.enable_x64(True):
+        first = engine.budget_setup(model, *args)
+        assert engine.budget_setup(model, *args) is first
+        assert "_budget_cache" not in vars(model)
+        refit = mj.MMM(spec=model.spec)._set_result(dataclasses.replace(model.result))
+        other = engine.budget_setup(refit, *args)
+    assert other is not first
+    assert model.result in engine._SETUPS and refit.result in engine._SETUPS
+    gone = weakref.ref(refit.result)
+    del refit, other
+    gc.collect()
+    assert gone() is None and len(engine._SETUPS) >= 1  # the refit's entry went with it
+    # the public clear_caches() reaches the allocator's cache (JAX's and the sampler's caches
+    # are kept here so later tests do not recompile)
+    assert "allocator setups" in caches._CLEARERS
+    monkeypatch.setattr(caches, "_CLEARERS",
+                        {"allocator setups": caches._CLEARERS["allocator setups"]})
+    monkeypatch.setattr(jax, "clear_caches", lambda: None)
+    mj.clear_caches()
+    assert len(engine._SETUPS) == 0
+    with jax.enable_x64(True):
+        assert engine.budget_setup(model, *args) is not first

@@ -3,7 +3,12 @@ per-geo plans."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
+
+import mmm_jax as mj
 
 N_PERIODS = 8
 
@@ -36,3 +41,13 @@ def test_per_geo_plan_does_at_least_as_well_and_meets_the_budget(small_geo):
     assert per_geo.convergence["converged"], per_geo.convergence
     scored = model.evaluate_budget(per_geo.spend_by_geo, N_PERIODS, by_geo=True)
     np.testing.assert_allclose(scored.kpi["mean"], per_geo.kpi["mean"], rtol=1e-9)
+    # a geo result (plan indexed by (geo, date), spend by geo) round-trips through JSON
+    again = mj.BudgetResult.from_dict(json.loads(json.dumps(per_geo.to_dict())))
+    pd.testing.assert_frame_equal(again.plan, per_geo.plan)
+    pd.testing.assert_frame_equal(again.spend_by_geo, per_geo.spend_by_geo)
+    pd.testing.assert_frame_equal(again.channels, per_geo.channels)
+    assert again.settings == per_geo.settings
+    # the outside-history flag compares national spend per period with the history's
+    np.testing.assert_allclose(per_geo.channels["observed_high"],
+                               model.data.spend.sum(0).max(0))
+    assert per_geo.period_spend().shape == (N_PERIODS, 3)

@@ -13,8 +13,8 @@ from mmm_jax.allocate.objective import Problem, Settings, objective, risk_weight
 from mmm_jax.allocate.projection import exact_plan, project
 from mmm_jax.allocate.response import build, plan_kpi
 from mmm_jax.allocate.solver import solve
-from mmm_jax.spec import ModelSpec
 from mmm_jax.model import media_effects
+from mmm_jax.spec import ModelSpec
 
 
 @pytest.fixture(autouse=True)
@@ -76,13 +76,13 @@ def test_projection_matches_a_quadratic_program(n_slots, weighted):
         total = 0.5 * (lower.sum() + upper.sum())
         z = np.asarray(project(y, lower, upper, total, fixed_total=True,
                                weights=w if weighted else None))
-        cons = [{"type": "eq", "fun": lambda v: v.sum() - total}]
+        cons = [{"type": "eq", "fun": lambda v, total=total: v.sum() - total}]
         for j in range(c):
-            cons += [{"type": "ineq", "fun": lambda v, j=j: v.reshape(n_slots, c)[:, j].sum()
-                      - lower[j]},
-                     {"type": "ineq", "fun": lambda v, j=j: upper[j]
+            cons += [{"type": "ineq", "fun": lambda v, j=j, lower=lower:
+                      v.reshape(n_slots, c)[:, j].sum() - lower[j]},
+                     {"type": "ineq", "fun": lambda v, j=j, upper=upper: upper[j]
                       - v.reshape(n_slots, c)[:, j].sum()}]
-        ref = minimize(lambda v: np.sum(w.ravel() * (v - y.ravel()) ** 2),
+        ref = minimize(lambda v, w=w, y=y: np.sum(w.ravel() * (v - y.ravel()) ** 2),
                        np.full(y.size, total / y.size), method="SLSQP", constraints=cons,
                        bounds=[(0, None)] * y.size, options={"ftol": 1e-14, "maxiter": 500})
         np.testing.assert_allclose(z.ravel(), ref.x, atol=1e-6)
@@ -179,7 +179,7 @@ def test_objective_gradient_matches_central_differences_including_zero_spend(ris
         problem = _problem(c, plan.sum(), factor=np.full((1, c), 0.7))
         settings = Settings(saturation="hill", risk=risk)
 
-        def f(z):
+        def f(z, response=response, problem=problem, settings=settings):
             return objective(jnp.asarray(z), response, problem, settings)
 
         grad = np.asarray(jax.grad(f)(jnp.asarray(plan)))

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import mmm_jax as mj  # noqa: E402
@@ -28,7 +32,7 @@ target = "sales"
 media = ["tv", "search", "social"]
 controls = ["price"]
 """
-HAS_ALLOCATOR = hasattr(mj.MMM, "optimize_budget")
+ALLOCATION = "[allocation]\nperiods = 13\nrelative_bounds = [0.5, 2.0]\nmax_draws = 50\n"
 
 
 @pytest.fixture(scope="module")
@@ -125,19 +129,25 @@ def test_demo_prints_the_roi_table_and_allocation(small_national, capsys):
     for word in ("roi_hdi_low", "true_roi", "mroi", "In-sample fit: R^2", "Diagnostics:",
                  "Fit wall time"):
         assert word in out
-    assert ("Budget allocation:" in out) == HAS_ALLOCATOR
+    assert "Budget allocation:" in out
+    # the default bound and the outside-history column are shown
+    assert ("note: Each channel bounded to ±30% of the historical mix at this budget "
+            "(relative_bounds=(0.7, 1.3)); relative_bounds=None for unbounded.") in out
+    assert "outside_history" in out
 
 
 @pytest.fixture(scope="module")
 def fitted_dir(national_csv, tmp_path_factory):
     """``mmm-jax fit`` on Robyn's simulated weekly data (the national example when the shared
-    data are absent) with tiny sampler settings from the config."""
+    data are absent) with tiny sampler settings and an ``[allocation]`` table from the
+    config."""
     tmp = tmp_path_factory.mktemp("fit")
     if ROBYN.is_file():
         data = ROBYN
         text = (ROOT / "examples" / "robyn.toml").read_text().split("[sampler]")[0] + TINY
     else:
         data, text = national_csv, NATIONAL + TINY
+    text += ALLOCATION
     config = tmp / "config.toml"
     config.write_text(text)
     out_dir = tmp / "model"
@@ -157,6 +167,13 @@ def test_fit_with_a_config_saves_the_model_and_the_report(fitted_dir):
                                                     "params": {"scale": 0.5}}
     page = (fitted_dir / "report.html").read_text()
     assert 'id="convergence"' in page and 'id="roi"' in page
+    # the [allocation] options reached optimize_budget; the report shows the allocation
+    allocation = mj.BudgetResult.load(fitted_dir / "allocation.json")
+    assert allocation.n_periods == 13 and allocation.settings["max_draws"] == 50
+    assert allocation.settings["relative_bounds"] == (0.5, 2.0)
+    ratio = allocation.spend / allocation.reference_spend
+    assert ((ratio >= 0.5 - 1e-9) & (ratio <= 2.0 + 1e-9)).all()
+    assert 'id="allocation"' in page and "50% to 200% of the historical" in page
 
 
 def test_optimize_command_and_report_pick_up_the_allocation(fitted_dir, tmp_path, capsys):
@@ -166,20 +183,19 @@ def test_optimize_command_and_report_pick_up_the_allocation(fitted_dir, tmp_path
     budget = float(model.data.spend[-13:].sum())
     code, out, err = _run(capsys, "optimize", model_dir, "--budget", budget, "--periods", 13,
                           "--quiet")
-    if not HAS_ALLOCATOR:
-        assert code == 1 and "not available" in err
-        return
     assert code == 0, err
     assert "Budget allocation:" in out
-    saved = json.loads((model_dir / "allocation.json").read_text())
-    assert saved["periods"] == 13
-    spend = sum(c["optimal_spend"] for c in saved["channels"].values())
-    assert spend == pytest.approx(budget, rel=1e-6)
+    saved = mj.BudgetResult.load(model_dir / "allocation.json")
+    assert saved.n_periods == 13
+    assert saved.spend.sum() == pytest.approx(budget, rel=1e-6)
+    table = pd.read_csv(model_dir / "allocation.csv", index_col="channel")
+    np.testing.assert_allclose(table["optimal_spend"], saved.spend, rtol=1e-12)
     assert 'id="allocation"' in (model_dir / "report.html").read_text()
-    # `report MODEL_DIR` reads the allocation back
+    # `report MODEL_DIR` reads the allocation back: the same BudgetResult
     again = _load_allocation(model_dir)
-    assert again.attrs["periods"] == 13 and again.attrs["budget"] == pytest.approx(budget)
-    assert list(again.index) == list(model.data.channels)
+    assert again.n_periods == 13 and again.budget == pytest.approx(budget)
+    assert list(again.channels.index) == list(model.data.channels)
+    pd.testing.assert_frame_equal(again.channels, saved.channels)
 
 
 def test_report_command_rewrites_the_report(fitted_dir, tmp_path, capsys, monkeypatch):
@@ -197,6 +213,7 @@ def test_report_command_rewrites_the_report(fitted_dir, tmp_path, capsys, monkey
     assert code == 0 and "report.html" in out
     assert seen["title"] == "Robyn" and seen["model"].data.n_channels >= 3
     assert pathlib.Path(seen["out"]) == tmp_path
+    assert isinstance(seen["allocation"], mj.BudgetResult)  # fit saved allocation.json
 
 
 def test_the_example_config_parses():
@@ -206,3 +223,32 @@ def test_the_example_config_parses():
     assert config.columns["media"] == ["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]
     assert config.fit["num_chains"] == 4 and config.fit["target_accept"] == 0.95
     assert set(config.model["priors"]) == {"alpha", "beta"}
+
+
+def test_the_allocation_table_takes_the_allocation_options():
+    from mmm_jax._config_file import dumps_config, parse_config
+    from mmm_jax.allocate import AllocationOptions
+
+    base = {"data": {"date": "d", "target": "y", "media": ["tv", "search"]}}
+    table = {"periods": 13, "budget": 5e4, "relative_bounds": [0, float("inf")],
+             "objective": "cvar", "locked": ["tv"], "bounds": {"search": [0, 4e4]}}
+    config = parse_config({**base, "allocation": table})
+    a = config.allocation
+    assert (a.budget, a.periods) == (5e4, 13)
+    assert a.options == AllocationOptions(relative_bounds=None, objective="cvar",
+                                          locked=["tv"], bounds={"search": (0, 4e4)})
+    assert parse_config(tomllib.loads(dumps_config(config))).allocation == a  # round trip
+    assert parse_config({**base, "allocation": {"periods": 8}}).allocation.options == \
+        AllocationOptions()
+    assert parse_config({**base, "allocation": {}}).allocation is None
+    for bad, message in [
+            ({"periods": 13, "relative_bound": [0.5, 2]},
+             "unknown key 'allocation.relative_bound'; did you mean 'relative_bounds'?"),
+            ({"periods": 13, "level": 2.0}, "key 'allocation.level' must be between 0 and 1"),
+            ({"periods": 13, "relative_bounds": [1.3, 0.7]},
+             "key 'allocation.relative_bounds' needs 0 <= low <= high"),
+            ({"periods": 13, "budget": 1e5, "target_roi": 2.0},
+             "give either budget or target_roi"),
+            ({"objective": "cvar"}, "key 'allocation.periods' is missing")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            parse_config({**base, "allocation": bad})

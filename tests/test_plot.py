@@ -13,7 +13,6 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from mmm_jax import plot as mp  # noqa: E402
-from mmm_jax._allocation_frame import allocation_frame  # noqa: E402
 from mmm_jax.model import site_shapes  # noqa: E402
 from mmm_jax.plot._common import png_bytes  # noqa: E402
 from mmm_jax.plot.priors import sample_prior  # noqa: E402
@@ -25,20 +24,25 @@ def _visible_axes(fig):
     return [ax for ax in fig.axes if ax.get_visible()]
 
 
+FACTORS = [0.5, 2.0, 1.0]
+
+
 def _allocation(model, factor=None, periods=13):
-    """A fake allocation: the historical pace over ``periods``, scaled per channel."""
-    pace = model.data.spend.reshape(-1, model.data.n_channels).sum(0) / model.data.n_time
-    current = pace * periods
-    factor = np.ones(len(current)) if factor is None else np.asarray(factor)
-    frame = pd.DataFrame({"channel": list(model.data.channels), "current": current,
-                          "optimal": current * factor, "current_kpi": current,
-                          "optimal_kpi": current * 1.1})
-    return allocation_frame(frame, periods=periods)
+    """A real BudgetResult: the spend of the last ``periods`` periods (its reference), scaled
+    per channel, scored by ``evaluate_budget``."""
+    base = model.evaluate_budget(None, periods).spend
+    factor = np.ones(len(base)) if factor is None else np.asarray(factor)
+    return model.evaluate_budget(base * factor, periods)
 
 
 @pytest.fixture(scope="module")
-def figures(small_national):
-    return mp.all_figures(small_national, _allocation(small_national, [0.5, 2.0, 1.0]))
+def allocation(small_national):
+    return _allocation(small_national, FACTORS)
+
+
+@pytest.fixture(scope="module")
+def figures(small_national, allocation):
+    return mp.all_figures(small_national, allocation)
 
 
 def test_every_plot_is_a_figure_that_renders(figures):
@@ -69,17 +73,20 @@ def test_decomposition_stacks_baseline_and_channels(figures, small_national):
     assert labels == ["baseline", "tv", "search", "social", "actual"]
 
 
-def test_response_curves_mark_current_and_optimal_spend(figures, small_national):
+def test_response_curves_mark_current_and_optimal_spend(figures, small_national, allocation):
     axes = _visible_axes(figures["response_curves"])
     assert [ax.get_title() for ax in axes] == list(small_national.data.channels)
     pace = small_national.data.spend.sum(0) / small_national.data.n_time
-    for ax, factor, expected in zip(axes, [0.5, 2.0, 1.0], pace, strict=True):
+    planned = allocation.spend.to_numpy() / allocation.n_periods  # spend per period
+    for ax, expected, plan in zip(axes, pace, planned, strict=True):
         lines = {line.get_label().split(" ")[0]: line for line in ax.get_lines()}
-        assert f"({factor - 1:+.0%} vs average)" in lines["optimal"].get_label()
+        change = plan / expected - 1
+        assert f"({0.0 if abs(change) < 0.005 else change:+.0%} vs average)" in \
+            lines["optimal"].get_label()
         current = lines["current"].get_xdata()[0]
         optimal = lines["optimal"].get_xdata()[0]
         assert current == pytest.approx(expected, rel=1e-6)
-        assert optimal == pytest.approx(factor * expected, rel=1e-6)
+        assert optimal == pytest.approx(plan, rel=1e-6)
 
 
 def test_response_curves_without_allocation_mark_only_current(small_national):
@@ -142,12 +149,18 @@ def test_convergence_plot_states_the_verdict(figures, small_national):
     assert rank_ax.get_title().startswith("rank plot: ")
 
 
-def test_budget_plot_shows_before_and_after(figures):
+def test_budget_plot_shows_before_and_after(figures, allocation):
     spend_ax, kpi_ax = figures["budget"].axes
     assert len(spend_ax.patches) == 6  # current + optimal per channel
     changes = [t.get_text() for t in spend_ax.texts]
     assert changes == ["-50%", "+100%", "+0%"]
-    assert kpi_ax.get_title() == "Incremental KPI (+10.0%)"
+    lift = allocation.kpi["mean"] / allocation.reference_kpi["mean"] - 1
+    assert kpi_ax.get_title() == f"Incremental KPI ({lift:+.1%})"
+    # doubling search leaves the spend range of the history: its bar is hatched and named
+    assert allocation.channels["outside_history"].tolist() == [False, True, False]
+    assert [bool(p.get_hatch()) for p in spend_ax.patches[3:]] == [False, True, False]
+    labels = [t.get_text() for t in spend_ax.get_legend().get_texts()]
+    assert labels == ["current", "optimal", "outside the historical spend range"]
 
 
 def test_budget_response_plot():
@@ -165,16 +178,6 @@ def test_budget_response_plot():
 def test_save_figures_writes_pngs(figures, tmp_path):
     paths = mp.save_figures({"roi": figures["roi"]}, tmp_path / "plots", dpi=30)
     assert paths["roi"].read_bytes().startswith(PNG)
-
-
-def test_allocation_frame_reads_aliases_and_rejects_unknown_shapes():
-    frame = allocation_frame({"channel": ["a", "b"], "before": [1.0, 2.0],
-                              "after": [2.0, 1.0]}, periods=4)
-    assert list(frame.index) == ["a", "b"] and frame.attrs == {"periods": 4, "budget": 3.0}
-    with pytest.raises(ValueError, match="optimal_spend"):
-        allocation_frame(pd.DataFrame({"channel": ["a"], "current": [1.0]}))
-    with pytest.raises(ValueError, match="cannot read"):
-        allocation_frame(3.0)
 
 
 def test_geo_plots_sum_over_geos(small_geo):

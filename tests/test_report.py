@@ -13,11 +13,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from mmm_jax import plot as mp  # noqa: E402
-from mmm_jax._allocation_frame import allocation_frame  # noqa: E402
 from mmm_jax.report import render, write_report  # noqa: E402
 from tests.browser import check_page, find_chromium, png_size  # noqa: E402
 
@@ -27,27 +25,28 @@ needs_chromium = pytest.mark.skipif(find_chromium() is None,
                                     reason="chromium not installed (apt-get install -y chromium)")
 
 
-def _allocation(model, periods=13):
-    pace = model.data.spend.reshape(-1, model.data.n_channels).sum(0) / model.data.n_time
-    current = pace * periods
-    frame = pd.DataFrame({"channel": list(model.data.channels), "current_spend": current,
-                          "optimal_spend": current * [0.5, 2.0, 1.0][: len(current)],
-                          "current_kpi": current, "optimal_kpi": current * 1.2})
-    frame = allocation_frame(frame, periods=periods)
-    frame.attrs["lift"] = {"mean": 10.0, "hdi_low": 5.0, "hdi_high": 15.0, "relative": 0.05}
-    return frame
+@pytest.fixture(scope="module")
+def allocation(small_national):
+    """A real BudgetResult: the last quarter's spend with tv halved and search doubled."""
+    base = small_national.evaluate_budget(None, 13).spend
+    return small_national.evaluate_budget(base * [0.5, 2.0, 1.0], 13)
 
 
 @pytest.fixture(scope="module")
-def figures(small_national):
-    return mp.all_figures(small_national, _allocation(small_national))
+def optimum(small_national):
+    """The default optimisation: bounded to +-30% of the historical mix."""
+    return small_national.optimize_budget(None, 13)
 
 
 @pytest.fixture(scope="module")
-def report(small_national, figures, tmp_path_factory):
+def figures(small_national, allocation):
+    return mp.all_figures(small_national, allocation)
+
+
+@pytest.fixture(scope="module")
+def report(small_national, figures, allocation, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    path = write_report(small_national, out, allocation=_allocation(small_national),
-                        figures=figures, dpi=60)
+    path = write_report(small_national, out, allocation=allocation, figures=figures, dpi=60)
     return path, path.read_text(encoding="utf-8")
 
 
@@ -73,7 +72,7 @@ def test_report_is_self_contained(report):
         assert f'id="{section}"' in page
 
 
-def test_report_states_the_gate_and_the_numbers(report, small_national):
+def test_report_states_the_gate_and_the_numbers(report, small_national, allocation):
     _, page = report
     d = small_national.diagnostics()
     verdict = "PASS" if d["passed"] else "FAIL"
@@ -86,8 +85,21 @@ def test_report_states_the_gate_and_the_numbers(report, small_national):
         assert f"<td>{channel}</td>" in page
         assert f"{row['mean']:,.2f} <span class='note'>[{row['hdi_low']:,.2f}" in page
     assert "<td>periods</td><td>156 (weekly)</td>" in page
-    assert "Expected incremental KPI lift 10 [5, 15] (+5.00%)" in page
+    lift = allocation.lift
+    assert (f"Expected incremental KPI lift {lift['mean']:,.0f} [{lift['hdi_low']:,.0f}, "
+            f"{lift['hdi_high']:,.0f}] ({100 * lift['relative']:+.2f}%)") in page
     assert "+100.0%" in page  # search doubled in the allocation table
+    # doubled search leaves the spend range of the history: flagged in the table and a note
+    assert allocation.channels["outside_history"].tolist() == [False, True, False]
+    assert page.count("<span class='bad'>plan outside</span>") == 1
+    assert "Outside the spend range of the history: search (" in page
+
+
+def test_report_states_the_default_bound(small_national, figures, optimum):
+    page, _ = render(small_national, figures=figures, allocation=optimum, dpi=30)
+    assert ("Each channel bounded to ±30% of the historical mix at this budget "
+            "(relative_bounds=(0.7, 1.3)); relative_bounds=None for unbounded.") in page
+    assert "against the historical mix at the same budget" in page
 
 
 def test_report_without_allocation_has_no_allocation_section(small_national, figures):
@@ -97,9 +109,9 @@ def test_report_without_allocation_has_no_allocation_section(small_national, fig
     assert page.count("<img ") == 7
 
 
-def test_report_escapes_text(small_national, figures):
+def test_report_escapes_text(small_national, figures, allocation):
     page, _ = render(small_national, figures=figures, title="<script>alert(1)</script>",
-                     allocation=_allocation(small_national), dpi=30)
+                     allocation=allocation, dpi=30)
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
 
 

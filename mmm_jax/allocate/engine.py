@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import weakref
 from collections.abc import Mapping
 
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from mmm_jax import caches
 from mmm_jax.allocate.constraints import channel_bounds, check_feasible
 from mmm_jax.allocate.objective import Problem, Settings, evaluate
+from mmm_jax.allocate.options import AllocationOptions
 from mmm_jax.allocate.projection import exact_plan
 from mmm_jax.allocate.report import build_result
 from mmm_jax.allocate.result import BudgetResult
 from mmm_jax.allocate.setup import Setup, make_setup
 from mmm_jax.allocate.solver import solve
 
-__all__ = ["FREE_CAP", "allocate", "as_plan", "budget_setup", "make_problem"]
+__all__ = ["FREE_CAP", "allocate", "as_plan", "budget_setup", "clear_setups", "make_problem"]
 
 FREE_CAP = 10.0  # free total: default cap per channel, x its larger of recent / typical spend
 CONVERGED_PG = 1e-4          # converged: projected-gradient norm (scaled units) below, or
@@ -28,21 +32,38 @@ _ROI_RTOL = 1e-3  # target ROI: relative width of the final budget bracket
 
 
 def budget_setup(model, n_periods, tail, flighting, by_geo, max_draws, cost_per_unit) -> Setup:
-    """:func:`make_setup`, cached on the model per options (cleared when it is refitted)."""
-    cache = model.__dict__.setdefault("_budget_cache", {})
-    if cache.get("samples") is not model.samples:
-        cache.clear()
-        cache["samples"] = model.samples
+    """:func:`make_setup`, cached per fit result and options (see :mod:`mmm_jax.caches`).
+
+    The cache is keyed weakly by ``model.result``: a refit (a new result) builds new setups
+    and a dropped result frees its own. Each result keeps its last ``_CACHE_SIZE`` option
+    sets; :func:`mmm_jax.clear_caches` empties it.
+    """
+    result = model.result
+    cache = _SETUPS.get(result)
+    if cache is None:
+        cache = _SETUPS[result] = {}
     cost_key = None if cost_per_unit is None else tuple(sorted(
         (str(k), float(v)) for k, v in dict(cost_per_unit).items()))
     key = (int(n_periods), int(tail), flighting, bool(by_geo), max_draws, cost_key)
-    if key not in cache:
-        if len(cache) > _CACHE_SIZE:
-            cache.pop(next(k for k in cache if k != "samples"))
+    if key in cache:
+        cache[key] = cache.pop(key)  # most recently used last
+    else:
+        if len(cache) >= _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
         cache[key] = make_setup(model, int(n_periods), tail=int(tail), flighting=flighting,
                                 by_geo=bool(by_geo), max_draws=max_draws,
                                 cost_per_unit=cost_per_unit)
     return cache[key]
+
+
+def clear_setups() -> None:
+    """Drop every cached allocator setup."""
+    _SETUPS.clear()
+
+
+#: fit result -> {options key: Setup}; weak keys, so entries go with their result
+_SETUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+caches.register("allocator setups", clear_setups)
 
 
 def make_problem(setup: Setup, *, lower, upper, budget, fixed, risk, value, spend_weight,
@@ -75,13 +96,14 @@ def _starts(setup, reference, lower, upper, total, fixed, n_starts, seed, warm):
     return plans
 
 
-def allocate(model, budget, n_periods, o, warm=None) -> BudgetResult:
-    """Optimise a plan (validated options ``o``, see :meth:`MMM.optimize_budget`)."""
-    setup = budget_setup(model, n_periods, o["tail"], o["flighting"], o["by_geo"],
-                         o["max_draws"], o["cost_per_unit"])
-    if o["target_roi"] is not None:
+def allocate(model, budget, n_periods, o: AllocationOptions, warm=None) -> BudgetResult:
+    """Optimise a plan (checked :class:`AllocationOptions` ``o``, see
+    :meth:`MMM.optimize_budget`)."""
+    setup = budget_setup(model, n_periods, o.tail, o.flighting, o.by_geo, o.max_draws,
+                         o.cost_per_unit)
+    if o.target_roi is not None:
         return _target_roi(model, setup, n_periods, o)
-    profit = o["objective"] == "profit" or o["target_mroi"] is not None
+    profit = o.objective == "profit" or o.target_mroi is not None
     fixed = budget is not None or not profit
     recent = setup.recent if setup.recent.sum() > 0 else setup.typical
     if fixed:
@@ -91,27 +113,27 @@ def allocate(model, budget, n_periods, o, warm=None) -> BudgetResult:
     else:
         reference = recent
         default_upper = FREE_CAP * np.maximum(setup.recent, setup.typical)
-    lower, upper, locked = channel_bounds(setup.channels, reference, bounds=o["bounds"],
-                                          relative_bounds=o["relative_bounds"],
-                                          locked=o["locked"], default_upper=default_upper)
+    lower, upper, locked = channel_bounds(setup.channels, reference, bounds=o.bounds,
+                                          relative_bounds=o.relative_bounds,
+                                          locked=o.locked, default_upper=default_upper)
     if fixed:
         check_feasible(lower, upper, budget, setup.channels)
-    value = 1.0 / o["target_mroi"] if o["target_mroi"] is not None else (
-        float(o["value_per_kpi"]) if o["objective"] == "profit" else 1.0)
-    risk = o["objective"] if o["objective"] in ("quantile", "cvar") else "mean"
+    value = 1.0 / o.target_mroi if o.target_mroi is not None else (
+        float(o.value_per_kpi) if o.objective == "profit" else 1.0)
+    risk = o.objective if o.objective in ("quantile", "cvar") else "mean"
     unit = budget if fixed else float(reference.sum())
     problem, settings = make_problem(setup, lower=lower, upper=upper,
                                      budget=budget if fixed else 0.0, fixed=fixed, risk=risk,
                                      value=value, spend_weight=float(profit),
-                                     level=float(o["level"]), steps=o["steps"], unit=unit)
+                                     level=float(o.level), steps=o.steps, unit=unit)
     ref_plan = setup.plan_from_totals(reference)
     dtype = setup.factor.dtype
     ref_ev = evaluate(jnp.asarray(ref_plan, dtype), setup.response, problem, settings)
     scale = abs(float(ref_ev["objective"]) + float(profit) * ref_plan.sum())
     problem = problem._replace(scale=jnp.asarray(scale if scale > 0 else 1.0, dtype))
 
-    starts = _starts(setup, reference, lower, upper, unit, fixed, int(o["n_starts"]),
-                     int(o["seed"]), warm)
+    starts = _starts(setup, reference, lower, upper, unit, fixed, int(o.n_starts),
+                     int(o.seed), warm)
     t0 = time.perf_counter()
     info = solve(jnp.asarray(starts, dtype), setup.response, problem, settings)
     raw = np.asarray(info.plan, dtype=np.float64)
@@ -130,16 +152,17 @@ def allocate(model, budget, n_periods, o, warm=None) -> BudgetResult:
                    "history_tail": history[np.isfinite(history)][-5:].tolist(),
                    "start_values": np.asarray(info.start_values, np.float64).tolist(),
                    "seconds": seconds}
-    settings_out = {"n_periods": int(n_periods), "budget": budget if fixed else None, **o}
+    settings_out = {"n_periods": int(n_periods), "budget": budget if fixed else None,
+                    **o.as_dict()}
     return build_result(setup, plan, ref_plan, ev, ref_ev, lower=lower, upper=upper,
                         is_locked=locked, unit=unit, fixed_total=fixed,
-                        hdi_prob=o["hdi_prob"], settings=settings_out, convergence=convergence)
+                        hdi_prob=o.hdi_prob, settings=settings_out, convergence=convergence)
 
 
 def _target_roi(model, setup, n_periods, o) -> BudgetResult:
     """Largest budget whose optimal plan keeps total ROI >= target (grid, then bisection)."""
-    target = float(o["target_roi"])
-    fixed_opts = {**o, "target_roi": None}
+    target = float(o.target_roi)
+    fixed_opts = dataclasses.replace(o, target_roi=None)
     recent = setup.recent if setup.recent.sum() > 0 else setup.typical
     cap = FREE_CAP * np.maximum(setup.recent, setup.typical).sum()
     grid = recent.sum() * np.geomspace(0.02, cap / recent.sum(), _GRID)

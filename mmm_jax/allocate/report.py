@@ -8,10 +8,20 @@ import pandas as pd
 from mmm_jax.allocate.result import BudgetResult, interval
 from mmm_jax.metrics import summarize
 
-__all__ = ["along_plan", "build_result", "kkt_check"]
+__all__ = ["along_plan", "build_result", "kkt_check", "outside_history"]
 
 _AT_BOUND = 1e-9  # a channel within this fraction of the plan's unit of its bound is "at" it
 _KKT_TOL = 1e-3   # relative slack before a bound channel's gradient counts as a violation
+_HISTORY_RTOL = 1e-9  # spend per period this close to the observed range is inside it
+
+
+def outside_history(setup, plan) -> np.ndarray:
+    """``(C,)`` True where some period of the plan spends more than the most, or less than
+    the least, the channel spent in one period of the history (national totals per period)."""
+    per_period = setup.per_period(plan).sum(0)  # (n, C)
+    high = per_period.max(0) > setup.observed_high * (1 + _HISTORY_RTOL)
+    low = per_period.min(0) < setup.observed_low * (1 - _HISTORY_RTOL)
+    return high | low
 
 
 def along_plan(plan: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -80,7 +90,9 @@ def build_result(setup, plan, reference_plan, ev, ref_ev, *, lower, upper, is_lo
         "kpi_hdi_low": per_channel["hdi_low"], "kpi_hdi_high": per_channel["hdi_high"],
         "reference_kpi": ref_channel, "roi": roi,
         "mroi": along_plan(plan, np.asarray(ev["grad_mean"], dtype=np.float64)),
-        "lower": lower, "upper": upper, "status": status}, index=channels)
+        "lower": lower, "upper": upper, "status": status,
+        "observed_low": setup.observed_low, "observed_high": setup.observed_high,
+        "outside_history": outside_history(setup, plan)}, index=channels)
     kkt = None
     if convergence is not None:
         grad = along_plan(plan, np.asarray(ev["grad_objective"], dtype=np.float64))

@@ -32,8 +32,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from mmm_jax.spec import ModelSpec
 from mmm_jax.model import geo_beta
+from mmm_jax.spec import ModelSpec
 from mmm_jax.transforms import get_adstock, get_saturation
 
 __all__ = ["Response", "build", "plan_kpi"]

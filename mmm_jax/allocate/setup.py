@@ -45,6 +45,8 @@ class Setup:
             default (sums to 1 per channel): the starting and reference layout.
         recent: ``(C,)`` spend over the last ``n_periods``. typical: ``(C,)`` mean spend per
             ``n_periods`` over the whole history.
+        observed_low, observed_high: ``(C,)`` smallest and largest spend in one period of
+            the history (summed over geos): the range the response curves were fitted on.
         shape: ``(n, C)`` weekly shape. geo_share: ``(G, C)`` geo split (ones for national).
         cost_per_unit: ``(C,)``. dates: ``(n,)`` future dates. channels, geos: labels.
         saturation: the model's saturation name. by_geo, flighting: the plan layout.
@@ -55,6 +57,8 @@ class Setup:
     slot_shares: np.ndarray
     recent: np.ndarray
     typical: np.ndarray
+    observed_low: np.ndarray
+    observed_high: np.ndarray
     shape: np.ndarray
     geo_share: np.ndarray
     cost_per_unit: np.ndarray
@@ -170,7 +174,8 @@ def make_setup(model, n_periods: int, *, tail: int, flighting: str, by_geo: bool
     step = np.timedelta64(data.period_days, "D")
     dates = data.dates[-1] + step * np.arange(1, n_periods + 1)
     return Setup(response=response, factor=jnp.asarray(factor, dtype), slot_shares=slot_shares,
-                 recent=recent, typical=typical, shape=shape, geo_share=geo_share,
+                 recent=recent, typical=typical, observed_low=spend.sum(0).min(0),
+                 observed_high=spend.sum(0).max(0), shape=shape, geo_share=geo_share,
                  cost_per_unit=cost, dates=dates, channels=tuple(data.channels),
                  geos=tuple(data.geos) if data.is_geo else None, saturation=config.saturation,
                  by_geo=by_geo, flighting=flighting)

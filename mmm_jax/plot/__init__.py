@@ -50,7 +50,7 @@ def all_figures(model, allocation=None, *, summary=None) -> dict[str, Figure]:
 
     Args:
         model: a fitted :class:`mmm_jax.MMM`.
-        allocation: optional result of ``model.optimize_budget(...)``.
+        allocation: optional :class:`~mmm_jax.BudgetResult` (``model.optimize_budget(...)``).
         summary: an already computed ``model.channel_summary()``.
     """
     figures = {

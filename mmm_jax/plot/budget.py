@@ -3,58 +3,58 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.patches import Patch
 from matplotlib.ticker import StrMethodFormatter
 
-from mmm_jax._allocation_frame import allocation_frame
 from mmm_jax.plot._common import Figure, figure
+
+OUTSIDE_LABEL = "outside the historical spend range"
 
 
 def budget_allocation(allocation) -> Figure:
-    """Current vs optimal spend per channel (bars labelled with the change) and, when the
-    allocation reports them, the expected KPI of both plans.
+    """Current (reference) vs optimal spend per channel, bars labelled with the change and
+    hatched where the plan leaves the spend range of the history
+    (``channels["outside_history"]``), and the incremental KPI of both plans with HDIs.
 
     Args:
-        allocation: result of ``model.optimize_budget(...)`` or a frame with
-            ``current_spend`` and ``optimal_spend`` per channel.
+        allocation: a :class:`~mmm_jax.BudgetResult` (``model.optimize_budget(...)`` or
+            ``model.evaluate_budget(...)``).
 
     Returns:
-        A Figure with one or two axes.
+        A Figure with two axes.
     """
-    frame = allocation_frame(allocation)
-    has_kpi = {"current_kpi", "optimal_kpi"} <= set(frame.columns)
-    fig, axes = figure(1, 2 if has_kpi else 1, width=11.0 if has_kpi else 8.0, height=4.0,
-                       gridspec_kw={"width_ratios": [2.5, 1]} if has_kpi else None)
+    c = allocation.channels
+    fig, axes = figure(1, 2, width=11.0, height=4.0, gridspec_kw={"width_ratios": [2.5, 1]})
     ax = axes[0, 0]
-    x = np.arange(len(frame))
-    ax.bar(x - 0.2, frame["current_spend"], width=0.4, color="#9e9e9e", label="current")
-    ax.bar(x + 0.2, frame["optimal_spend"], width=0.4, color="#1f77b4", label="optimal")
-    for xi, (cur, opt) in zip(x, frame[["current_spend", "optimal_spend"]].to_numpy(),
-                              strict=True):
+    x = np.arange(len(c))
+    outside = c["outside_history"].to_numpy(bool)
+    ax.bar(x - 0.2, c["reference_spend"], width=0.4, color="#9e9e9e", label="current")
+    ax.bar(x + 0.2, c["spend"], width=0.4, color="#1f77b4", label="optimal",
+           hatch=["//" if o else "" for o in outside], edgecolor="white")
+    for xi, (cur, opt) in zip(x, c[["reference_spend", "spend"]].to_numpy(), strict=True):
         change = f"{opt / cur - 1:+.0%}" if cur > 0 else "new"
         ax.annotate(change, (xi + 0.2, opt), xytext=(0, 3), textcoords="offset points",
                     ha="center", fontsize=8)
-    ax.set_xticks(x, list(frame.index))
+    ax.set_xticks(x, list(c.index))
     ax.set_ylabel("spend over the horizon")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.legend(fontsize=8, frameon=False)
-    periods = frame.attrs.get("periods")
-    horizon = f" over {periods} periods" if periods else ""
-    ax.set_title(f"Budget allocation{horizon}: total {frame.attrs['budget']:,.0f}")
-    if has_kpi:
-        _kpi_panel(axes[0, 1], frame)
+    handles, labels = ax.get_legend_handles_labels()
+    if outside.any():
+        handles.append(Patch(facecolor="#1f77b4", hatch="//", edgecolor="white"))
+        labels.append(OUTSIDE_LABEL)
+    ax.legend(handles, labels, fontsize=8, frameon=False)
+    ax.set_title(f"Budget allocation over {allocation.n_periods} periods: total "
+                 f"{allocation.budget:,.0f}")
+    _kpi_panel(axes[0, 1], allocation)
     return fig
 
 
-def _kpi_panel(ax, frame) -> None:
-    """Total incremental KPI of both plans, with HDIs when the allocator reports them."""
-    totals = [frame.attrs.get("reference_kpi"), frame.attrs.get("kpi")]
-    if all(t is not None for t in totals):
-        values = [t["mean"] for t in totals]
-        errors = [[max(t["mean"] - t["hdi_low"], 0.0) for t in totals],
-                  [max(t["hdi_high"] - t["mean"], 0.0) for t in totals]]
-    else:
-        values = [frame["current_kpi"].sum(), frame["optimal_kpi"].sum()]
-        errors = None
+def _kpi_panel(ax, allocation) -> None:
+    """Total incremental KPI of both plans with their HDIs."""
+    totals = [allocation.reference_kpi, allocation.kpi]
+    values = [t["mean"] for t in totals]
+    errors = [[max(t["mean"] - t["hdi_low"], 0.0) for t in totals],
+              [max(t["hdi_high"] - t["mean"], 0.0) for t in totals]]
     bars = ax.bar([0, 1], values, color=["#9e9e9e", "#1f77b4"], width=0.6, yerr=errors,
                   capsize=4, error_kw={"linewidth": 1.0})
     ax.bar_label(bars, labels=[f"{v:,.0f}" for v in values], label_type="center", fontsize=8,

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmm_jax._allocation_frame import allocation_frame
 from mmm_jax.metrics import HDI_PROB
 from mmm_jax.plot._common import Figure, channel_colors, figure, grid, hide_unused, total_spend
 
 
 def optimal_multipliers(model, allocation) -> dict[str, float]:
-    """Per channel, the allocation's spend per period over the historical spend per period."""
-    frame = allocation_frame(allocation)
-    periods = frame.attrs["periods"]
-    if not periods:
-        raise ValueError("the allocation does not say how many periods it covers; pass "
-                         "allocation_frame(result, periods=N)")
+    """Per channel, a :class:`~mmm_jax.BudgetResult`'s spend per period over the historical
+    spend per period."""
     per_period = total_spend(model) / model.data.n_time
+    spend = allocation.spend
     out = {}
     for j, channel in enumerate(model.data.channels):
-        value = float(frame.loc[channel, "optimal_spend"]) if channel in frame.index else None
+        value = float(spend[channel]) if channel in spend.index else None
         if value is not None and np.isfinite(value) and value >= 0 and per_period[j] > 0:
-            out[channel] = value / periods / per_period[j]
+            out[channel] = value / allocation.n_periods / per_period[j]
     return out
 
 
@@ -33,8 +29,7 @@ def response_curves(model, allocation=None, *, max_draws: int = 500,
 
     Args:
         model: a fitted :class:`mmm_jax.MMM`.
-        allocation: optional result of ``model.optimize_budget(...)`` (or a frame with
-            ``optimal_spend`` per channel and ``attrs["periods"]``).
+        allocation: optional :class:`~mmm_jax.BudgetResult` (``model.optimize_budget(...)``).
         max_draws: posterior draws used. hdi_prob: band probability.
 
     Returns:
