@@ -21,7 +21,8 @@ from mmm_jax.result import FitResult  # noqa: E402
 from mmm_jax.sampler_config import SamplerConfig  # noqa: E402
 from mmm_jax.simulate import simulate  # noqa: E402
 from mmm_jax.spec import ModelSpec  # noqa: E402
+from mmm_jax.validation import cross_validate  # noqa: E402
 
 __all__ = ["AllocationOptions", "BudgetResult", "ConvergenceWarning", "FitResult", "MMM",
-           "MMMData", "ModelSpec", "SamplerConfig", "clear_caches", "fit_many", "load_example",
-           "load_example_truth", "simulate", "__version__"]
+           "MMMData", "ModelSpec", "SamplerConfig", "clear_caches", "cross_validate", "fit_many",
+           "load_example", "load_example_truth", "simulate", "__version__"]

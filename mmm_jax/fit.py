@@ -14,6 +14,7 @@ import numpy as np
 
 from mmm_jax.data import MMMData
 from mmm_jax.features import compute_scales
+from mmm_jax.holdout import holdout_mask
 from mmm_jax.model import Dims, make_model
 from mmm_jax.result import FitResult, model_dims, model_inputs, unit_target
 from mmm_jax.sampler import run_nuts
@@ -34,18 +35,27 @@ def check_data(data, where: str = "fit(data=...)") -> MMMData:
     return data
 
 
-def _problem(spec: ModelSpec, data: MMMData) -> _Problem:
+def _problem(spec: ModelSpec, data: MMMData, holdout=None) -> _Problem:
     scales = compute_scales(data)
     inputs = model_inputs(spec, data, scales, data.dates, data.media, data.controls)
+    if holdout is not None:  # a traced input: any holdout of this shape shares one program
+        inputs["obs_mask"] = ~holdout
     return _Problem(model_dims(spec, data), inputs, unit_target(data, scales))
 
 
-def fit_one(spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int) -> FitResult:
-    """Sample ``spec``'s posterior on ``data`` (see ``MMM.fit``)."""
-    p = _problem(spec, check_data(data))
+def _cache_key(spec: ModelSpec, p: _Problem) -> tuple:
+    return (spec.key, p.dims, "obs_mask" in p.inputs)
+
+
+def fit_one(spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int,
+            holdout=None) -> FitResult:
+    """Sample ``spec``'s posterior on ``data`` (see ``MMM.fit``); ``holdout`` as for
+    :func:`mmm_jax.holdout.holdout_mask`."""
+    mask = holdout_mask(check_data(data), holdout)
+    p = _problem(spec, data, mask)
     run = run_nuts(make_model(spec, p.dims), p.inputs, p.y, sampler, int(seed),
-                   cache_key=(spec.key, p.dims))
-    return FitResult.create(spec, data, sampler, seed, run.samples, run.stats)
+                   cache_key=_cache_key(spec, p))
+    return FitResult.create(spec, data, sampler, seed, run.samples, run.stats, holdout=mask)
 
 
 def fit_batch(spec: ModelSpec, datasets: Sequence[MMMData], sampler: SamplerConfig,
@@ -66,7 +76,7 @@ def fit_batch(spec: ModelSpec, datasets: Sequence[MMMData], sampler: SamplerConf
     stacked = {k: np.stack([p.inputs[k] for p in problems]) for k in problems[0].inputs}
     run = run_nuts(make_model(spec, problems[0].dims), stacked,
                    np.stack([p.y for p in problems]), sampler, [int(s) for s in seeds],
-                   cache_key=(spec.key, problems[0].dims), many=True)
+                   cache_key=_cache_key(spec, problems[0]), many=True)
     return [FitResult.create(spec, data, sampler, seeds[k],
                              {name: v[k] for name, v in run.samples.items()},
                              {name: v[k] for name, v in run.stats.items()})

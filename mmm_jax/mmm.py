@@ -79,7 +79,7 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
 
     # ----------------------------------------------------------------- fitting
     def fit(self, data: MMMData, *, sampler: SamplerConfig | None = None, seed: int = 0,
-            check: bool = True, **sampler_options) -> MMM:
+            holdout=None, check: bool = True, **sampler_options) -> MMM:
         """Sample the posterior with NUTS.
 
         Args:
@@ -87,6 +87,10 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
             sampler: a :class:`~mmm_jax.SamplerConfig` (default: its defaults, 4 chains x
                 (1000 warmup + 1000 draws)).
             seed: integer seed; the same seed gives the same draws on the same machine.
+            holdout: keep observations out of the likelihood to validate out of sample: the
+                number of final periods (``holdout=13``), or a boolean mask over periods
+                ``(T,)`` or ``(geo, period)`` (True = held out). :meth:`fit_metrics` then
+                reports ``train`` and ``test`` rows (see :mod:`mmm_jax.holdout`).
             check: warn (``ConvergenceWarning``) naming the parameters when R-hat > 1.01,
                 ESS < 400 or there are divergences.
             **sampler_options: shortcuts for fields of :class:`~mmm_jax.SamplerConfig`
@@ -101,7 +105,7 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
             ValueError: ``data`` is not an ``MMMData``, or a setting is invalid (named).
         """
         settings = SamplerConfig.build(sampler, **sampler_options)
-        result = fit_mod.fit_one(self.spec, data, settings, int(seed))
+        result = fit_mod.fit_one(self.spec, data, settings, int(seed), holdout=holdout)
         self._set_result(result)
         if check:
             diag_mod.check(result.diagnostics)
@@ -143,13 +147,29 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
         return d
 
     # ------------------------------------------------------------ persistence
-    def to_inference_data(self):
-        """The fit as an ArviZ ``InferenceData`` (posterior, sample_stats, observed_data,
-        constant_data) with named coords (channel, geo, date, control, ...)."""
-        from mmm_jax.io import to_inference_data
+    def to_inference_data(self, *, prior_draws: int = 500, seed: int | None = None,
+                          geo_contribution: bool | None = None):
+        """The fit as an ArviZ ``InferenceData`` (``xarray.DataTree`` on ArviZ 1.x) with
+        every group: posterior (plus ``contribution`` and ``roi`` in KPI units), prior (the
+        declared priors), prior_predictive, posterior_predictive, log_likelihood (of the KPI
+        in original units), sample_stats, observed_data, constant_data; named coords
+        (date, channel, geo, control, ...). See :mod:`mmm_jax.inference_data`.
+
+        Args:
+            prior_draws: draws of the prior groups (0 leaves them out).
+            seed: seed of the prior draws and predictive noise (default: the fit's seed).
+            geo_contribution: keep a geo model's ``contribution`` per geo (True) or sum it
+                over geos (False); default: per geo unless it would exceed 1 GiB.
+
+        Example:
+            >>> idata = model.to_inference_data(prior_draws=200)  # doctest: +SKIP
+            >>> az.loo(idata)  # doctest: +SKIP
+        """
+        from mmm_jax.inference_data import to_inference_data
 
         self._require_fit()
-        return to_inference_data(self.result)
+        return to_inference_data(self.result, prior_draws=prior_draws, seed=seed,
+                                 geo_contribution=geo_contribution)
 
     def save(self, path) -> None:
         """Save to directory ``path`` (NetCDF posterior and data + JSON config; no pickle)."""

@@ -134,6 +134,8 @@ def make_model(config: ModelSpec, dims: Dims):
     Returns:
         A numpyro model taking ``inputs`` (dict from :func:`mmm_jax.features.design`) and the
         unit-scale target ``y`` (``(T,)`` or ``(G, T)``; ``None`` to sample from the prior).
+        When ``inputs`` holds ``obs_mask`` (boolean, shaped like ``y``), only the observations
+        where it is True enter the likelihood (holdout validation, :mod:`mmm_jax.holdout`).
     """
     defaults = default_priors(get_adstock(config.adstock), get_saturation(config.saturation))
     shapes = site_shapes(config, dims)
@@ -170,6 +172,8 @@ def make_model(config: ModelSpec, dims: Dims):
             likelihood = dist.StudentT(params["nu"], mu, sigma)
         else:
             likelihood = dist.Normal(mu, sigma)
+        if "obs_mask" in inputs:  # held-out observations leave the likelihood
+            likelihood = likelihood.mask(inputs["obs_mask"])
         numpyro.sample("y", likelihood, obs=y)
 
     return model

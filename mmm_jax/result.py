@@ -64,6 +64,8 @@ class FitResult:
         sample_stats: ``diverging``, ``num_steps``, ``tree_depth``, ``accept_prob``,
             ``potential_energy``, ``energy``, ``step_size`` (each ``(chain, draw)``) and,
             for fresh fits, ``warmup_num_steps``.
+        holdout: boolean mask of the observations kept out of the likelihood, shaped like
+            ``data.target`` (None: every observation was fitted; see :mod:`mmm_jax.holdout`).
 
     Example:
         >>> import mmm_jax as mj
@@ -82,13 +84,15 @@ class FitResult:
     seed: int
     samples: Mapping[str, np.ndarray]
     sample_stats: Mapping[str, np.ndarray]
+    holdout: np.ndarray | None = None
 
     @classmethod
     def create(cls, spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int,
-               samples: Mapping, sample_stats: Mapping) -> FitResult:
+               samples: Mapping, sample_stats: Mapping, holdout=None) -> FitResult:
         """A result with ``data``'s scales computed (what every producer calls)."""
         return cls(spec=spec, data=data, scales=compute_scales(data), sampler=sampler,
-                   seed=int(seed), samples=dict(samples), sample_stats=dict(sample_stats))
+                   seed=int(seed), samples=dict(samples), sample_stats=dict(sample_stats),
+                   holdout=None if holdout is None else np.asarray(holdout, bool))
 
     @functools.cached_property
     def diagnostics(self) -> dict:
