@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("model_dir")
     rep.add_argument("--out", default=None, help="output directory (default MODEL_DIR)")
     rep.add_argument("--title", default=None)
+
+    exp = sub.add_parser("export", help="write CSV tables (and model.xlsx) of a saved model")
+    exp.add_argument("model_dir")
+    exp.add_argument("--out", default=None, help="output directory (default MODEL_DIR/export)")
+    exp.add_argument("--future", default=None,
+                     help="CSV (or .parquet) of the periods after the history: forecast.csv")
     return parser
 
 
@@ -291,7 +297,29 @@ def report(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": demo, "fit": fit, "optimize": optimize, "report": report}
+def export(args) -> int:
+    from mmm_jax.export import WORKBOOK
+
+    model = _load_model(args.model_dir)
+    future = None
+    if args.future is not None:
+        path = pathlib.Path(args.future)
+        future = _read_table(path)
+        try:
+            model.data.future_from_dataframe(future)
+        except ValueError as err:
+            raise ValueError(f"{path.name}: {err}") from None
+    out = pathlib.Path(args.out) if args.out else pathlib.Path(args.model_dir) / "export"
+    written = model.export(out, future)
+    print(f"Wrote {', '.join(p.name for p in written)} in {out}")
+    if not any(p.name == WORKBOOK for p in written):
+        print(f"note: openpyxl is not installed, so no {WORKBOOK} "
+              "(pip install 'mmm_jax[export]')")
+    return 0
+
+
+COMMANDS = {"demo": demo, "fit": fit, "optimize": optimize, "report": report,
+            "export": export}
 
 
 def main(argv=None) -> int:

@@ -9,6 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from mmm_jax import export as export_mod
+from mmm_jax import forecast as forecast_mod
 from mmm_jax import posterior as post
 from mmm_jax.metrics import HDI_PROB, fit_statistics, summarize
 from mmm_jax.model import baseline, media_effects
@@ -222,6 +224,60 @@ class OutputsMixin:
         if include_noise:
             mu = mu + self._noise(draws, mu.shape, seed)
         return np.moveaxis(mu, 1, 2) if self.data.is_geo else mu
+
+    def forecast(self, future: pd.DataFrame, *, hdi_prob: float = HDI_PROB,
+                 max_draws: int | None = None, seed: int = 0,
+                 include_noise: bool = True) -> pd.DataFrame:
+        """Labelled forecast: the KPI and each channel's contribution in future periods.
+
+        The future is appended to the history, so adstock carries over into it (as in
+        :meth:`predict`, whose array contract this table summarises).
+
+        Args:
+            future: the periods right after the history, as for :meth:`predict`.
+            hdi_prob: HDI probability. max_draws: thin the posterior to at most this many.
+            seed: seed of the observation noise. include_noise: False makes ``kpi`` the
+                expected KPI (then equal to ``expected_kpi``).
+
+        Returns:
+            DataFrame of ``T_f`` rows indexed by date (geo models: ``G * T_f`` rows, a
+            MultiIndex (geo, date)) with columns ``kpi``, ``kpi_hdi_low``, ``kpi_hdi_high``
+            (posterior predictive, with noise: mean of ``predict(future, seed=seed)``),
+            ``expected_kpi`` and its HDI (no noise: ``predict(future,
+            include_noise=False)``), ``baseline`` (mean) and, per channel, ``<channel>``,
+            ``<channel>_hdi_low``, ``<channel>_hdi_high`` (contribution in KPI units).
+            ``baseline`` plus the channel means equals ``expected_kpi``.
+
+        Raises:
+            ValueError: bad future data (names the column and date), or an unfitted model.
+
+        Example:
+            >>> future = df.iloc[-4:].assign(date=df["date"].iloc[-4:] + pd.Timedelta(weeks=4))
+            ... # doctest: +SKIP
+            >>> table = model.forecast(future.drop(columns="sales"))  # doctest: +SKIP
+            >>> table[["kpi", "kpi_hdi_low", "kpi_hdi_high", "tv"]].shape  # doctest: +SKIP
+            (4, 4)
+        """
+        return forecast_mod.forecast_frame(self, future, hdi_prob=hdi_prob, max_draws=max_draws,
+                                           seed=seed, include_noise=include_noise)
+
+    def export(self, path, future: pd.DataFrame | None = None, *, hdi_prob: float = HDI_PROB,
+               max_draws: int | None = None) -> list:
+        """Write the model's tables into directory ``path`` (created).
+
+        Files: ``channel_summary.csv``, ``contributions.csv`` (by date; by geo and date for
+        geo models), ``fit_metrics.csv`` and ``diagnostics.csv`` (``metric``, ``value``),
+        ``forecast.csv`` (:meth:`forecast` of ``future``, when given) and ``model.xlsx`` with
+        one sheet per table when openpyxl is installed (``mmm_jax[export]``; else skipped).
+        Each file is written under a temporary name and renamed into place.
+
+        Returns:
+            The written paths (``pathlib.Path``).
+
+        Raises:
+            ValueError: bad future data or an unfitted model; nothing is written then.
+        """
+        return export_mod.export(self, path, future, hdi_prob=hdi_prob, max_draws=max_draws)
 
     def _noise(self, draws, shape, seed) -> np.ndarray:
         key = jax.random.PRNGKey(seed)
