@@ -43,7 +43,8 @@ def tables(model, future: pd.DataFrame | None = None, *, hdi_prob: float = HDI_P
     out = {
         "channel_summary": model.channel_summary(hdi_prob),
         "contributions": model.contributions(by_geo=model.data.is_geo),
-        "fit_metrics": _scalar_frame(model.fit_metrics()),
+        # the train/test table of the posterior predictive (train only without a holdout)
+        "fit_metrics": model.fit_metrics(by_split=True),
         "diagnostics": _scalar_frame(model.diagnostics()),
     }
     if future is not None:

@@ -130,8 +130,28 @@ class OutputsMixin:
                                            names=[self.data.geo_name, self.data.date_name])
         return pd.DataFrame(values, index=index, columns=cols)
 
-    def fit_metrics(self) -> dict:
-        """In-sample fit of the posterior-mean expected KPI: ``r2`` and ``mape`` (percent)."""
+    def fit_metrics(self, *, by_split: bool | None = None):
+        """How well the model fits the KPI.
+
+        Args:
+            by_split: ``False``: in-sample fit of the posterior-mean expected KPI as a dict
+                ``{"r2", "mape"}`` (MAPE in percent). ``True``: a DataFrame indexed by
+                ``split`` (``train``, and ``test`` for a holdout fit) scoring the posterior
+                predictive distribution: ``n``, ``r2``, ``mape``, ``wmape``, ``crps`` and
+                ``coverage`` of the 90% interval (:func:`mmm_jax.validation.split_metrics`).
+                Default: the table for a holdout fit (``fit(data, holdout=...)``), else the
+                dict.
+
+        Example:
+            >>> model.fit(data, holdout=13).fit_metrics().loc["test", "coverage"]
+            ... # doctest: +SKIP
+        """
+        if by_split is None:
+            by_split = self.result is not None and self.result.holdout is not None
+        if by_split:
+            from mmm_jax.validation import split_metrics
+
+            return split_metrics(self)
         fitted = self.contributions(by_geo=True).sum(axis=1).to_numpy()
         return fit_statistics(self.data.target.ravel(), fitted)
 

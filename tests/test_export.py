@@ -45,8 +45,9 @@ def test_csv_round_trips_to_the_same_numbers(small_national, exported):
     forecast = pd.read_csv(out / "forecast.csv", index_col="date", parse_dates=["date"])
     pd.testing.assert_frame_equal(forecast, small_national.forecast(_future()),
                                   check_exact=True, check_freq=False, check_index_type=False)
-    fit = pd.read_csv(out / "fit_metrics.csv", index_col="metric")["value"]
-    assert {k: float(fit[k]) for k in fit.index} == small_national.fit_metrics()
+    fit = pd.read_csv(out / "fit_metrics.csv", index_col="split")
+    pd.testing.assert_frame_equal(fit, small_national.fit_metrics(by_split=True),
+                                  check_exact=True)
     diag = pd.read_csv(out / "diagnostics.csv", index_col="metric")["value"]
     for key, value in small_national.diagnostics().items():
         if isinstance(value, str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -63,8 +64,11 @@ def test_held_out_kpi_does_not_enter_the_likelihood(holdout_model, national_data
     assert not np.array_equal(full.samples["beta"], holdout_model.samples["beta"])
 
 
-def test_fit_metrics_report_train_and_test(holdout_model):
-    table = validation.split_metrics(holdout_model)
+def test_fit_metrics_report_train_and_test(holdout_model, small_national):
+    table = holdout_model.fit_metrics()
+    pd.testing.assert_frame_equal(table, validation.split_metrics(holdout_model))
+    assert set(small_national.fit_metrics()) == {"r2", "mape"}  # no holdout: the dict
+    assert list(small_national.fit_metrics(by_split=True).index) == ["train"]
     assert list(table.index) == ["train", "test"]
     assert table.loc["test", "n"] == HOLDOUT and table.loc["train", "n"] == 156 - HOLDOUT
     assert set(validation.METRICS) <= set(table.columns)
