@@ -2,7 +2,8 @@
 
 Public names: :class:`MMMData`, :class:`MMM`, :class:`ModelSpec`, :class:`SamplerConfig`,
 :class:`FitResult`, :func:`fit_many`, :class:`AllocationOptions`, :class:`BudgetResult`,
-:func:`load_example`, :func:`simulate`, :func:`clear_caches`, :class:`ConvergenceWarning`.
+:func:`compare`, :func:`cross_validate`, :func:`load_example`, :func:`simulate`,
+:func:`clear_caches`, :class:`ConvergenceWarning`, :class:`ParetoKWarning`.
 """
 
 from mmm_jax._host_devices import use_host_cores
@@ -12,6 +13,7 @@ use_host_cores()  # before anything below creates JAX's CPU backend (MMM_JAX_HOS
 from mmm_jax._version import __version__  # noqa: E402
 from mmm_jax.allocate import AllocationOptions, BudgetResult  # noqa: E402
 from mmm_jax.caches import clear_caches  # noqa: E402
+from mmm_jax.compare import ParetoKWarning, compare  # noqa: E402
 from mmm_jax.data import MMMData  # noqa: E402
 from mmm_jax.diagnostics import ConvergenceWarning  # noqa: E402
 from mmm_jax.examples import load_example, load_example_truth  # noqa: E402
@@ -24,5 +26,6 @@ from mmm_jax.spec import ModelSpec  # noqa: E402
 from mmm_jax.validation import cross_validate  # noqa: E402
 
 __all__ = ["AllocationOptions", "BudgetResult", "ConvergenceWarning", "FitResult", "MMM",
-           "MMMData", "ModelSpec", "SamplerConfig", "clear_caches", "cross_validate", "fit_many",
-           "load_example", "load_example_truth", "simulate", "__version__"]
+           "MMMData", "ModelSpec", "ParetoKWarning", "SamplerConfig", "clear_caches", "compare",
+           "cross_validate", "fit_many", "load_example", "load_example_truth", "simulate",
+           "__version__"]

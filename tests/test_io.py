@@ -16,7 +16,7 @@ import mmm_jax as mj
 def test_inference_data_has_named_groups_and_coords(small_national, small_geo):
     idata = small_national.to_inference_data()
     for group in ("posterior", "sample_stats", "observed_data", "constant_data"):
-        assert group in idata.groups()
+        assert group in idata
     post = idata.posterior
     assert list(post["beta"].dims) == ["chain", "draw", "channel"]
     assert list(post.coords["channel"].values) == ["tv", "search", "social"]

@@ -22,7 +22,8 @@ def _values(model, name: str) -> np.ndarray:
 
 def parameter_labels(model, names) -> list[str]:
     """``slope[0]`` -> ``slope[tv]``: indices replaced by coordinate labels."""
-    from mmm_jax.io import _coords, _dims
+    from mmm_jax.inference_data import site_coords as _coords
+    from mmm_jax.inference_data import site_dims as _dims
 
     dims, coords = _dims(model), _coords(model)
     out = []
