@@ -10,8 +10,10 @@ functions of NumPy arrays / pandas objects and never modify their inputs.
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,6 +40,11 @@ def _where(mask: np.ndarray, dates: np.ndarray, geos: np.ndarray | None) -> str:
     return out if geos is None else f"{out} in geo '{geos[i]}'"
 
 
+def _plain(x):
+    """A NumPy number as the Python number it holds, for messages (5, not np.int64(5))."""
+    return x.item() if isinstance(x, np.number | np.bool_) else x
+
+
 def _reject_rows(
     bad: np.ndarray, s: pd.Series, column: str, problem: str, fix: str, show_value: bool = False
 ) -> None:
@@ -46,8 +53,9 @@ def _reject_rows(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         value = f": {s.iloc[i]!r}" if show_value else ""
+        label = _plain(s.index[i])
         raise ValueError(
-            f"{column} has {int(bad.sum())} {problem} (first at row index {s.index[i]!r}"
+            f"{column} has {int(bad.sum())} {problem} (first at row index {label!r}"
             f"{value}); {fix}"
         )
 
@@ -55,15 +63,44 @@ def _reject_rows(
 # --------------------------------------------------------------------------------------
 # column roles
 # --------------------------------------------------------------------------------------
+def _is_label(value) -> bool:
+    """A possible column label: hashable and not None."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return value is not None
+
+
+def as_name(value, role: str) -> str:
+    """A single column-name argument (``date``, ``target``, ``geo``): a string (or another
+    hashable label), not None or a list."""
+    if not _is_label(value):
+        raise ValueError(
+            f"{role}={value!r} is not a column name; pass the name of one column (a string)"
+        )
+    return value
+
+
 def as_names(value: str | Sequence[str] | None, role: str) -> tuple[str, ...]:
     """Normalise a column list argument (a single string counts as one column)."""
     if value is None:
         return ()
     if isinstance(value, str):
         return (value,)
+    if isinstance(value, Mapping | bytes) or not isinstance(value, Iterable):
+        raise ValueError(
+            f"{role}={value!r} is not a list of column names; pass a list of names, e.g. "
+            f"{role}=['tv', 'radio']"
+        )
     names = tuple(value)
     seen: set = set()
     for name in names:
+        if not _is_label(name):
+            raise ValueError(
+                f"{role} entry {name!r} is not a column name; {role} must be a list of "
+                "column names (strings)"
+            )
         if name in seen:
             raise ValueError(
                 f"{role} column '{name}' is listed twice; each column may appear once in "
@@ -115,14 +152,20 @@ def check_roles(
 def check_columns(df: pd.DataFrame, names: Sequence[str]) -> None:
     """Every name must be exactly one column of ``df``."""
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+        raise ValueError(
+            f"expected a pandas DataFrame, got {type(df).__name__}; pass a long-format "
+            "DataFrame (e.g. pd.read_csv(...)) with one row per date (or per geo and date)"
+        )
     cols = list(df.columns)
     for name in names:
         n = sum(1 for c in cols if c == name)
         if n == 0:
             hint = ""
-            if name in (df.index.names or []):
+            near = [c for c in cols if str(c).strip().casefold() == str(name).strip().casefold()]
+            if name in [i for i in (df.index.names or []) if i is not None]:
                 hint = " (it is an index level — call df.reset_index() first)"
+            elif near:
+                hint = f" (did you mean {str(near[0])!r}? names are case and space sensitive)"
             raise ValueError(
                 f"column '{name}' is missing from the DataFrame{hint}; available columns: "
                 f"{[str(c) for c in cols]} — fix the name or add the column"
@@ -148,6 +191,13 @@ def parse_dates(s: pd.Series, name: str) -> np.ndarray:
             f"date column '{name}' has numeric dtype {s.dtype}; pass dates as strings "
             "('2023-01-01') or datetimes — e.g. pd.to_datetime(df[col].astype(str))"
         )
+    if isinstance(s.dtype, pd.CategoricalDtype) and pd.api.types.is_numeric_dtype(
+        s.cat.categories
+    ):
+        raise ValueError(
+            f"date column '{name}' is categorical with numeric categories; pass dates as "
+            "strings ('2023-01-01') or datetimes"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "could not infer format" (pandas 2)
         try:
@@ -159,15 +209,36 @@ def parse_dates(s: pd.Series, name: str) -> np.ndarray:
             ) from None
     if isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(None)
+    bad = parsed.isna().to_numpy()
+    if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+        # numbers would be read as nanoseconds since 1970, "now"/"today" as the clock time
+        bad = bad | np.fromiter((_not_a_date(x) for x in s.tolist()), bool, len(s))
     _reject_rows(
-        parsed.isna().to_numpy(), s, f"date column '{name}'", "missing or unparsable values",
+        bad, s, f"date column '{name}'", "missing or unparsable values",
         "fix or drop those rows — dates must be strings like '2023-01-01' or datetimes",
         show_value=True,
     )
-    try:
-        return parsed.to_numpy().astype("datetime64[ns]")
-    except (OverflowError, ValueError) as err:  # outside the ns range (years 1678-2262)
-        raise ValueError(f"date column '{name}' is out of range: {err}") from None
+    values = parsed.to_numpy()
+    if values.dtype != np.dtype("datetime64[ns]"):  # pandas >= 2 keeps s/ms/us units
+        lo, hi = (np.datetime64(d).astype(values.dtype) for d in _NS_RANGE)
+        _reject_rows(
+            (values < lo) | (values > hi), s, f"date column '{name}'",
+            f"dates outside {_NS_RANGE[0]} .. {_NS_RANGE[1]}",
+            "fix those dates (typo in the year?) or drop the rows", show_value=True,
+        )
+    return values.astype("datetime64[ns]")
+
+
+#: The dates a ``datetime64[ns]`` can hold (whole days inside its range).
+_NS_RANGE = ("1677-09-22", "2262-04-11")
+_RELATIVE_DATES = frozenset({"now", "today", "yesterday", "tomorrow"})
+
+
+def _not_a_date(x) -> bool:
+    """An entry of an object/string date column that pandas would turn into a wrong date."""
+    if isinstance(x, str):
+        return x.strip().casefold() in _RELATIVE_DATES
+    return isinstance(x, numbers.Number | np.number) and not isinstance(x, np.datetime64)
 
 
 def geo_labels(s: pd.Series, name: str) -> np.ndarray:
@@ -270,8 +341,13 @@ def numeric(
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.zeros(len(s), bool)
     elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-        num = pd.to_numeric(s, errors="coerce")
-        values = num.to_numpy(dtype=np.float64, na_value=np.nan)
+        try:
+            num = pd.to_numeric(s, errors="coerce")
+            if pd.api.types.is_complex_dtype(num):
+                raise TypeError("complex")  # to_numpy(float64) would drop the imaginary part
+            values = num.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (OverflowError, TypeError, ValueError):  # e.g. an int beyond float64, 1j
+            values = np.array([_as_float(x) for x in s.tolist()], dtype=np.float64)
         bad = np.isnan(values) & ~s.isna().to_numpy()
     else:
         values = np.full(len(s), np.nan)
@@ -281,8 +357,8 @@ def numeric(
         first = i[np.argmin(dates[i])]
         raise ValueError(
             f"{role} column '{name}' (dtype {s.dtype}) has {bad.sum()} non-numeric values "
-            f"(first {s.iloc[first]!r} at {_where(bad, dates, geos)}); convert it to numbers "
-            "(e.g. pd.to_numeric) and fix or drop the bad entries"
+            f"(first {_plain(s.iloc[first])!r} at {_where(bad, dates, geos)}); convert it to "
+            "numbers (e.g. pd.to_numeric) and fix or drop the bad entries"
         )
     nan = np.isnan(values)
     if nan.any():
@@ -305,6 +381,23 @@ def numeric(
             "them before fitting"
         )
     return values
+
+
+def _as_float(x) -> float:
+    """One entry as a float: NaN when it is not a real number, ±inf beyond float64."""
+    if isinstance(x, complex | np.complexfloating):
+        return math.nan
+    negative = x.strip().startswith("-") if isinstance(x, str) else None
+    try:
+        if isinstance(x, str):
+            x = pd.to_numeric(x, errors="coerce")
+        return float(x)
+    except OverflowError:
+        if negative is None:
+            negative = bool(x < 0)
+        return -math.inf if negative else math.inf
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def check_signal(

@@ -5,11 +5,17 @@
 original units (no scaling — the model scales internally). Bad inputs raise ``ValueError``
 naming the column, the first offending date (or row index) and the fix:
 
-* a missing column (the available columns are listed) or a column name appearing twice;
+* ``df`` not a DataFrame; a column argument that is not a name (None, a list for ``date``,
+  a number for ``media``);
+* a missing column (the available columns are listed, and a name differing only in case or
+  spaces is suggested) or a column name appearing twice;
 * an empty media list, duplicate names in media/controls, media and spend lists of
   different lengths, a column used in two roles (``spend[i] == media[i]`` is allowed);
-* an unparsable or missing date (row index named), a missing geo label;
-* non-numeric values (booleans count as 0/1), NaN or ±inf in target, media, spend, controls;
+* an unparsable or missing date (row index named) — numbers in a text/object date column
+  and relative dates (``"now"``, ``"today"``) count as unparsable — a date outside the
+  years 1677-2262 (``datetime64[ns]``), a missing geo label;
+* non-numeric values (booleans count as 0/1; complex numbers do not), NaN or ±inf (also an
+  integer beyond float64) in target, media, spend, controls;
 * negative media or spend;
 * duplicate dates (per geo), spacing other than a constant 7 days (``"W"``) or 1 day
   (``"D"``), gaps, a geo missing dates (unsorted rows are not an error: they are sorted);
@@ -206,6 +212,8 @@ class MMMData:
             ...
             ValueError: column 'tv' has 1 negative values (first at 2023-07-02 in geo ...
         """
+        date, target = v.as_name(date, "date"), v.as_name(target, "target")
+        geo = None if geo is None else v.as_name(geo, "geo")
         media_t = v.as_names(media, "media")
         spend_t = media_t if spend is None else v.as_names(spend, "spend")
         controls_t = v.as_names(controls, "controls")

@@ -35,6 +35,14 @@ def check_data(data, where: str = "fit(data=...)") -> MMMData:
     return data
 
 
+def check_seed(seed, where: str = "seed") -> int:
+    """``seed`` as an int; it must be an integer >= 0 (not a bool, float or string)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"{where}={seed!r} must be an integer >= 0 (the same seed gives the "
+                         "same draws)")
+    return int(seed)
+
+
 def _problem(spec: ModelSpec, data: MMMData, holdout=None) -> _Problem:
     scales = compute_scales(data)
     inputs = model_inputs(spec, data, scales, data.dates, data.media, data.controls)
@@ -51,9 +59,10 @@ def fit_one(spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int,
             holdout=None) -> FitResult:
     """Sample ``spec``'s posterior on ``data`` (see ``MMM.fit``); ``holdout`` as for
     :func:`mmm_jax.holdout.holdout_mask`."""
+    seed = check_seed(seed)
     mask = holdout_mask(check_data(data), holdout)
     p = _problem(spec, data, mask)
-    run = run_nuts(make_model(spec, p.dims), p.inputs, p.y, sampler, int(seed),
+    run = run_nuts(make_model(spec, p.dims), p.inputs, p.y, sampler, seed,
                    cache_key=_cache_key(spec, p))
     return FitResult.create(spec, data, sampler, seed, run.samples, run.stats, holdout=mask)
 
@@ -66,6 +75,7 @@ def fit_batch(spec: ModelSpec, datasets: Sequence[MMMData], sampler: SamplerConf
         ValueError: an empty list, a non-``MMMData`` entry, or shapes that differ (names the
             first dataset and field that differ from dataset 0).
     """
+    seeds = [check_seed(s) for s in seeds]
     datasets = list(datasets)
     if not datasets:
         raise ValueError("fit_many needs at least one dataset")

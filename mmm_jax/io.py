@@ -6,27 +6,44 @@ A saved model is a directory:
   :class:`~mmm_jax.ModelSpec`; priors as distribution class name + parameters), the sampler
   settings (every saved field of :class:`~mmm_jax.SamplerConfig`), the seed, the data's column
   roles and a SHA-256 of each file;
-* ``posterior.nc``: the ArviZ InferenceData (posterior, sample_stats, observed_data) as NetCDF;
-* ``data.nc``: the fitted data in original units (float64, bit for bit).
+* ``posterior.nc``: the ArviZ InferenceData (posterior, sample_stats, observed_data,
+  constant_data) as NetCDF;
+* ``data.nc``: the fitted data in original units (float64, bit for bit) and the holdout mask
+  of a holdout fit;
 
 Loading checks the format version and the checksums, so a corrupted or foreign file fails with a
-``ValueError`` instead of a wrong model. The files are written to a temporary directory beside
-``path`` and swapped in, so a save that fails part way leaves an earlier save loadable.
+``ValueError`` instead of a wrong model.
+
+Nothing is lost when a save fails or the process is killed part way. :func:`save` writes the
+files (``config.json`` last, so a directory holding a ``config.json`` whose checksums match is
+complete) and flushes them to disk in a hidden sibling ``.<name>.saving-<pid>-<random>``, then
+swaps it in: an existing save at ``path`` is renamed to ``.<name>.old-<pid>-<random>``, the new
+one is renamed to ``path`` and only then is the old one removed. An exception restores the old
+save at ``path`` and removes the partial files. A kill (SIGKILL, power loss) cannot run that
+clean-up, and Linux cannot rename a directory over a non-empty one, so there is an instant
+when ``path`` is missing while both complete siblings exist; :func:`load` therefore falls back,
+when ``path`` does not exist, to the newest complete ``.<name>.saving-*`` / ``.<name>.old-*``
+sibling (newest ``config.json``), with a ``UserWarning`` naming it. Incomplete siblings (a kill
+during a write) fail the checksum check and are never loaded. The next successful save removes
+the siblings left by processes that are no longer running. Concurrent saves to one ``path``
+are not supported.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pathlib
+import re
 import shutil
 import tempfile
+import warnings
 
-import arviz as az
 import numpy as np
 import xarray as xr
 
-from mmm_jax import _arviz, _schema
+from mmm_jax import _schema, inference_data
 from mmm_jax.data import MMMData
 from mmm_jax.result import FitResult
 from mmm_jax.sampler_config import SamplerConfig
@@ -37,52 +54,11 @@ FORMAT_VERSION = 1
 FILES = ("posterior.nc", "data.nc")
 
 
-def _dims(model) -> dict[str, list[str]]:
-    """Dimension names of every posterior site (after the chain and draw axes)."""
-    data = model.data
-    geo = ["geo"] if data.is_geo else []
-    dims = {"beta": ["channel"], "beta_raw": ["channel"], "beta_geo_sd": ["channel"],
-            "beta_geo_raw": ["geo", "channel"], "intercept": geo, "intercept_raw": geo,
-            "sigma": geo, "season": ["fourier"], "dow": ["weekday"], "gamma": ["control"],
-            "trend": [], "nu": []}
-    for name, value in model.samples.items():
-        if name not in dims:  # kernel parameters: one per channel
-            dims[name] = ["channel"] if np.ndim(value) == 3 else []
-    return {k: v for k, v in dims.items() if k in model.samples}
-
-
-def _coords(model) -> dict:
-    data = model.data
-    coords = {"channel": list(data.channels), "control": list(data.control_names),
-              "date": np.asarray(data.dates),
-              "fourier": [f"{f}_{k}" for f in ("sin", "cos")
-                          for k in range(1, model.spec.seasonality_degree + 1)],
-              "weekday": ["Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
-    if data.is_geo:
-        coords["geo"] = list(data.geos)
-    return coords
-
-
-def to_inference_data(model: FitResult) -> az.InferenceData:
-    """ArviZ InferenceData of a fit result (posterior on the model's scale, observed KPI in
-    original units, media/spend/controls as constant data)."""
-    data = model.data
-    stats = model.sample_stats
-    obs_dims = ["geo", "date"] if data.is_geo else ["date"]
-    series_dims = [*obs_dims, "channel"]
-    return _arviz.from_dict(
-        {"posterior": {k: np.asarray(v) for k, v in model.samples.items()},
-        "sample_stats": {
-            "diverging": stats["diverging"], "tree_depth": stats["tree_depth"],
-            "n_steps": stats["num_steps"], "acceptance_rate": stats["accept_prob"],
-            "energy": stats["energy"], "lp": -stats["potential_energy"],
-            "step_size": stats["step_size"]},
-        "observed_data": {"kpi": data.target},
-        "constant_data": {"media": data.media, "spend": data.spend, "controls": data.controls}},
-        coords=_coords(model),
-        dims={**_dims(model), "kpi": obs_dims, "media": series_dims, "spend": series_dims,
-              "controls": [*obs_dims, "control"]},
-    )
+def to_inference_data(model: FitResult):
+    """The groups a save stores (posterior on the model's scale, sample_stats, observed KPI in
+    original units, media/spend/controls as constant data); the complete InferenceData is
+    :func:`mmm_jax.inference_data.to_inference_data`."""
+    return inference_data.core_inference_data(model)
 
 
 # ---------------------------------------------------------------- save / load
@@ -90,13 +66,14 @@ def _sha256(path: pathlib.Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _data_dataset(data: MMMData) -> xr.Dataset:
+def _data_dataset(data: MMMData, holdout=None) -> xr.Dataset:
     lead = ["geo"] if data.is_geo else []
+    extra = {} if holdout is None else {"holdout": ([*lead, "date"], np.asarray(holdout, bool))}
     ds = xr.Dataset(
         {"target": ([*lead, "date"], data.target),
          "media": ([*lead, "date", "channel"], data.media),
          "spend": ([*lead, "date", "channel"], data.spend),
-         "controls": ([*lead, "date", "control"], data.controls)},
+         "controls": ([*lead, "date", "control"], data.controls), **extra},
         coords={"date": np.asarray(data.dates), "channel": list(data.channels),
                 "control": list(data.control_names),
                 **({"geo": list(data.geos)} if data.is_geo else {})})
@@ -105,14 +82,15 @@ def _data_dataset(data: MMMData) -> xr.Dataset:
 
 def save(result: FitResult, path) -> None:
     """Write ``result`` to directory ``path`` (created; an existing save there is replaced
-    only once the new one is complete)."""
+    only once the new one is complete; see the module docstring)."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     model_plain = _schema.to_plain(result.spec, ENCODE)  # before writing: unsaveable priors
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=path.parent))
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix=_prefix(path, "saving"), dir=path.parent))
     try:
         to_inference_data(result).to_netcdf(str(tmp / "posterior.nc"), engine="h5netcdf")
-        _data_dataset(result.data).to_netcdf(tmp / "data.nc", engine="h5netcdf")
+        _data_dataset(result.data, result.holdout).to_netcdf(tmp / "data.nc",
+                                                             engine="h5netcdf")
         data = result.data
         config = {
             "format": FORMAT,
@@ -127,28 +105,109 @@ def save(result: FitResult, path) -> None:
                      "geo_name": data.geo_name, "freq": data.freq},
             "sha256": {name: _sha256(tmp / name) for name in FILES},
         }
-        (tmp / "config.json").write_text(json.dumps(config, indent=2))
+        (tmp / "config.json").write_text(json.dumps(config, indent=2))  # last: complete
+        for name in (*FILES, "config.json"):
+            _fsync(tmp / name)
+        _fsync(tmp)
         _swap_in(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    _remove_leftovers(path)
+
+
+_SIBLING = r"\.(saving|old)-(\d+)-[A-Za-z0-9_]+"
+
+
+def _prefix(path: pathlib.Path, kind: str) -> str:
+    return f".{path.name}.{kind}-{os.getpid()}-"
+
+
+def _siblings(path: pathlib.Path) -> list[tuple[pathlib.Path, int]]:
+    """The ``.<name>.saving-*`` / ``.<name>.old-*`` directories beside ``path``, with the pid
+    of the process that made each."""
+    pattern = re.compile(re.escape(f".{path.name}") + _SIBLING)
+    out = []
+    if path.parent.is_dir():
+        for entry in path.parent.iterdir():
+            m = pattern.fullmatch(entry.name)
+            if m and entry.is_dir():
+                out.append((entry, int(m.group(2))))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists
+        return True
+    return True
+
+
+def _remove_leftovers(path: pathlib.Path) -> None:
+    """Remove the siblings of ``path`` left by killed saves (their process is gone)."""
+    for entry, pid in _siblings(path):
+        if not _alive(pid):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _fsync(path: pathlib.Path) -> None:
+    """Flush a file or a directory (its entries) to disk; a no-op where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _swap_in(tmp: pathlib.Path, path: pathlib.Path) -> None:
     """Move the complete save ``tmp`` to ``path``; an old save there is moved aside first and
-    removed only after the new one is in place."""
+    removed only after the new one is in place (restored on any exception). A kill between
+    the two renames leaves no ``path``, but both complete siblings, which :func:`load` finds."""
     old = None
     if path.exists():
-        old = pathlib.Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+        old = pathlib.Path(tempfile.mkdtemp(prefix=_prefix(path, "old"), dir=path.parent))
         old.rmdir()
         path.rename(old)
     try:
         tmp.rename(path)
-    except OSError:
-        if old is not None:
+    except BaseException:
+        if old is not None and not path.exists():
             old.rename(path)
         raise
+    _fsync(path.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _resolve(path: pathlib.Path) -> pathlib.Path:
+    """``path``, or when it does not exist the newest complete sibling left by a save that was
+    killed part way (see the module docstring); ``path`` itself when there is none."""
+    if path.exists():
+        return path
+    complete = []
+    for entry, _ in _siblings(path):
+        try:
+            _read_config(entry)
+            stamp = (entry / "config.json").stat().st_mtime_ns
+        except (ValueError, OSError):
+            continue  # incomplete (killed while writing) or being removed
+        complete.append((stamp, entry.name, entry))
+    if not complete:
+        return path
+    found = max(complete)[2]
+    warnings.warn(f"{path} does not exist (a save was interrupted); loading the complete "
+                  f"save {found} — save the model again to restore {path.name}", UserWarning,
+                  stacklevel=3)
+    return found
 
 
 def _read_config(path: pathlib.Path) -> dict:
@@ -176,8 +235,9 @@ def _read_config(path: pathlib.Path) -> dict:
 
 
 def load(path) -> FitResult:
-    """Rebuild the fit result saved by :func:`save`."""
-    path = pathlib.Path(path)
+    """Rebuild the fit result saved by :func:`save` (from the newest complete sibling when a
+    killed save left no ``path``; see the module docstring)."""
+    path = _resolve(pathlib.Path(path))
     config = _read_config(path)
     try:
         spec = _schema.from_plain(ModelSpec, config["model"], DECODE)
@@ -204,4 +264,6 @@ def load(path) -> FitResult:
              "num_steps": ss["n_steps"].values, "accept_prob": ss["acceptance_rate"].values,
              "energy": ss["energy"].values, "potential_energy": -ss["lp"].values,
              "step_size": ss["step_size"].values}
-    return FitResult.create(spec, data, sampler, config["seed"], samples, stats)
+    holdout = np.asarray(ds["holdout"].values, bool) if "holdout" in ds else None
+    return FitResult.create(spec, data, sampler, config["seed"], samples, stats,
+                            holdout=holdout)

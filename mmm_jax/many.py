@@ -61,8 +61,9 @@ def fit_many(datasets: Sequence[MMMData], *, spec: ModelSpec | None = None,
     model_spec = ModelSpec.build(spec, **{k: v for k, v in options.items()
                                           if k not in sampler_fields})
     datasets = list(datasets)
+    seed = fit_mod.check_seed(seed)
     results = fit_mod.fit_batch(model_spec, datasets, settings,
-                                [int(seed) + k for k in range(len(datasets))])
+                                [seed + k for k in range(len(datasets))])
     models = [MMM(spec=model_spec)._set_result(r) for r in results]
     for k, result in enumerate(results):
         if check:

@@ -105,7 +105,7 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
             ValueError: ``data`` is not an ``MMMData``, or a setting is invalid (named).
         """
         settings = SamplerConfig.build(sampler, **sampler_options)
-        result = fit_mod.fit_one(self.spec, data, settings, int(seed), holdout=holdout)
+        result = fit_mod.fit_one(self.spec, data, settings, seed, holdout=holdout)
         self._set_result(result)
         if check:
             diag_mod.check(result.diagnostics)

@@ -117,3 +117,11 @@ def test_cross_validation_rolls_the_origin_and_compiles_once(national_data):
         mj.cross_validate(mj.MMM(), national_data, holdout=3)
     with pytest.raises(ValueError, match="n_folds"):
         mj.cross_validate(mj.MMM(), national_data, n_folds=0)
+
+
+def test_the_holdout_mask_survives_save_and_load(holdout_model, tmp_path):
+    holdout_model.save(tmp_path / "m")
+    loaded = mj.MMM.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.result.holdout, holdout_model.result.holdout)
+    pd.testing.assert_frame_equal(loaded.fit_metrics(), holdout_model.fit_metrics(),
+                                  check_exact=True)
