@@ -33,6 +33,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from mmm_jax import _dates
 from mmm_jax import _validate as v
 
 __all__ = ["MIN_PERIODS", "FutureData", "MMMData"]
@@ -125,7 +126,7 @@ class MMMData:
                 raise ValueError(f"MMMData.{field} has shape {got}, expected {shape}")
         if len(self.spend_columns) != c:
             raise ValueError(f"{len(self.spend_columns)} spend columns for {c} channels")
-        if self.freq not in v.FREQ_DAYS:
+        if self.freq not in _dates.FREQ_DAYS:
             raise ValueError(f"freq must be 'W' or 'D', got {self.freq!r}")
         if (self.geos is None) != (self.geo_name is None):
             raise ValueError("geos and geo_name must both be set (geo) or both be None")
@@ -159,7 +160,7 @@ class MMMData:
     @property
     def period_days(self) -> int:
         """Days between consecutive periods (7 weekly, 1 daily)."""
-        return v.FREQ_DAYS[self.freq]
+        return _dates.FREQ_DAYS[self.freq]
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -222,7 +223,7 @@ class MMMData:
         v.check_columns(df, list(dict.fromkeys(needed)))
 
         dates, geo_labels, order = _sorted_keys(df, date, geo)
-        grid, freq = v.time_grid(dates, geo_labels, date, geo)
+        grid, freq = _dates.time_grid(dates, geo_labels, date, geo)
         geos = None if geo_labels is None else tuple(str(g) for g in np.unique(geo_labels))
         v.check_min_periods(
             len(grid), freq, len(media_t), len(controls_t), MIN_PERIODS, grid
@@ -280,13 +281,13 @@ class MMMData:
         needed = [self.date_name, *self.channels, *separate, *self.control_names]
         v.check_columns(df, needed + ([geo] if geo else []))
         dates, geo_labels, order = _sorted_keys(df, self.date_name, geo)
-        grid, _ = v.time_grid(dates, geo_labels, self.date_name, geo, freq=self.freq)
+        grid, _ = _dates.time_grid(dates, geo_labels, self.date_name, geo, freq=self.freq)
         start = self.dates[-1] + np.timedelta64(self.period_days, "D")
         if grid[0] != start:
             raise ValueError(
-                f"future dates in column '{self.date_name}' start at {v._fmt_date(grid[0])} "
+                f"future dates in column '{self.date_name}' start at {_dates.fmt_date(grid[0])} "
                 f"but must start one period after the last history date "
-                f"{v._fmt_date(self.dates[-1])}, i.e. at {v._fmt_date(start)}; pass the "
+                f"{_dates.fmt_date(self.dates[-1])}, i.e. at {_dates.fmt_date(start)}; pass the "
                 "periods right after the history, with no gap"
             )
         if geo is not None:
@@ -370,8 +371,8 @@ def _sorted_keys(
     df: pd.DataFrame, date: str, geo: str | None
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Parse dates (and geo labels) and return them sorted by (geo, date) with the order."""
-    geo_labels = None if geo is None else v.geo_labels(df[geo], geo)
-    dates = v.parse_dates(df[date], date)
+    geo_labels = None if geo is None else _dates.geo_labels(df[geo], geo)
+    dates = _dates.parse_dates(df[date], date)
     keys = (dates,) if geo_labels is None else (dates, geo_labels)
     order = np.lexsort(keys)
     return dates[order], None if geo_labels is None else geo_labels[order], order
