@@ -46,6 +46,15 @@ def small_geo(geo_data):
     return _fit(geo_data)
 
 
+# public in newer jax; jax 0.8.0 (the floor in pyproject.toml) has only the private one
+_unregister_duration_listener = getattr(jax.monitoring, "unregister_event_duration_listener",
+                                        None)
+if _unregister_duration_listener is None:
+    from jax._src.monitoring import (
+        _unregister_event_duration_listener_by_callback as _unregister_duration_listener,
+    )
+
+
 @contextlib.contextmanager
 def count_compiles():
     """Collect the durations of XLA backend compilations inside the ``with`` block."""
@@ -59,7 +68,7 @@ def count_compiles():
     try:
         yield compiles
     finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
+        _unregister_duration_listener(listener)
 
 
 def assert_same_posterior(model, reference):

@@ -110,6 +110,22 @@ def test_exact_plan_meets_budget_and_bounds_exactly():
         exact_plan(z, lower, np.full(4, 20.0), 100.0)
 
 
+def test_exact_plan_channel_sums_over_many_slots_stay_within_bounds():
+    # spreading a channel's total over many slots (shares * total) rounds; the float64 sum
+    # of the slots must still lie in the bounds, and equal the total to rounding
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        s, c = int(rng.integers(2, 60)), int(rng.integers(1, 5))
+        z = rng.random((s, c)) * rng.choice([1e-3, 1.0, 3.7e6])
+        upper = z.sum(0) * (1 + rng.random(c) * 1e-10)  # within the snap: totals = upper
+        lower = 0.5 * upper
+        out = exact_plan(z, lower, upper, float(upper.sum()))
+        sums = out.sum(0)
+        assert (out >= 0).all() and (sums <= upper).all() and (sums >= lower).all()
+        np.testing.assert_allclose(sums, upper, rtol=1e-14)
+        np.testing.assert_allclose(sums.sum(), upper.sum(), rtol=1e-14)
+
+
 # ---------------------------------------------------------------------- closed form
 @pytest.mark.parametrize("case", ["interior", "corner", "bounds"])
 def test_reaches_the_michaelis_menten_closed_form(case):

@@ -16,6 +16,11 @@ from mmm_jax.cli import main
 CSVS = ["channel_summary.csv", "contributions.csv", "fit_metrics.csv", "diagnostics.csv"]
 
 
+def _read_csv(*args, **kwargs):
+    """``pd.read_csv`` with the parser that reads every written float back exactly."""
+    return pd.read_csv(*args, float_precision="round_trip", **kwargs)
+
+
 def _future(weeks=4):
     df = mj.load_example("national")
     dates = pd.date_range(df["date"].max() + pd.Timedelta(weeks=1), periods=weeks, freq="7D")
@@ -37,18 +42,18 @@ def test_files_written(exported):
 
 def test_csv_round_trips_to_the_same_numbers(small_national, exported):
     out, _ = exported
-    summary = pd.read_csv(out / "channel_summary.csv", index_col="channel")
+    summary = _read_csv(out / "channel_summary.csv", index_col="channel")
     pd.testing.assert_frame_equal(summary, small_national.channel_summary(), check_exact=True)
-    contrib = pd.read_csv(out / "contributions.csv", index_col="date", parse_dates=["date"])
+    contrib = _read_csv(out / "contributions.csv", index_col="date", parse_dates=["date"])
     pd.testing.assert_frame_equal(contrib, small_national.contributions(), check_exact=True,
                                   check_freq=False, check_index_type=False)
-    forecast = pd.read_csv(out / "forecast.csv", index_col="date", parse_dates=["date"])
+    forecast = _read_csv(out / "forecast.csv", index_col="date", parse_dates=["date"])
     pd.testing.assert_frame_equal(forecast, small_national.forecast(_future()),
                                   check_exact=True, check_freq=False, check_index_type=False)
-    fit = pd.read_csv(out / "fit_metrics.csv", index_col="split")
+    fit = _read_csv(out / "fit_metrics.csv", index_col="split")
     pd.testing.assert_frame_equal(fit, small_national.fit_metrics(by_split=True),
                                   check_exact=True)
-    diag = pd.read_csv(out / "diagnostics.csv", index_col="metric")["value"]
+    diag = _read_csv(out / "diagnostics.csv", index_col="metric")["value"]
     for key, value in small_national.diagnostics().items():
         if isinstance(value, str):
             assert diag[key] == value
@@ -79,7 +84,7 @@ def test_without_openpyxl_no_workbook_and_no_error(small_national, tmp_path, mon
 
 def test_geo_contributions_by_geo_and_date(small_geo, tmp_path):
     small_geo.export(tmp_path / "geo")
-    contrib = pd.read_csv(tmp_path / "geo" / "contributions.csv", index_col=["geo", "date"],
+    contrib = _read_csv(tmp_path / "geo" / "contributions.csv", index_col=["geo", "date"],
                           parse_dates=["date"])
     assert len(contrib) == small_geo.data.n_geos * small_geo.data.n_time
     np.testing.assert_array_equal(contrib.to_numpy(),
@@ -127,7 +132,7 @@ def test_cli_export(saved, tmp_path, capsys):
     assert main(["export", str(saved), "--out", str(tmp_path / "elsewhere")]) == 0
     assert {p.name for p in (tmp_path / "elsewhere").iterdir()} == {*CSVS, "model.xlsx"}
     loaded = mj.MMM.load(saved)
-    table = pd.read_csv(out / "channel_summary.csv", index_col="channel")
+    table = _read_csv(out / "channel_summary.csv", index_col="channel")
     pd.testing.assert_frame_equal(table, loaded.channel_summary(), check_exact=True)
 
 

@@ -104,11 +104,10 @@ def test_cross_validation_rolls_the_origin_and_compiles_once(national_data):
     assert cv.loc[1, "test_end"] == national_data.dates[-1]
     assert {"wmape", "crps", "coverage", "roi_tv", "roi_search", "roi_social"} <= set(cv.columns)
     assert np.isfinite(cv[["wmape", "crps", "roi_tv"]].to_numpy()).all()
-    first_fold = len(compiles)
-    assert first_fold > 0
-    with count_compiles() as again:
+    del compiles  # the holdout program may already be compiled by the fixture above
+    with count_compiles() as again:  # every fold, and a second CV, reuse one program
         mj.cross_validate(mj.MMM(), national_data, n_folds=2, horizon=8, check=False, **SMALL)
-    assert not any(c > 1.0 for c in again)  # no NUTS program recompiled (> 1 s each)
+    assert not again
     from mmm_jax.plot.validation import cross_validation
 
     fig = cross_validation(cv)

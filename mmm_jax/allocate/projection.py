@@ -170,4 +170,28 @@ def exact_plan(z, lower, upper, total=None, fallback=None) -> np.ndarray:
     s = z.shape[0]
     fallback = np.full(z.shape, 1.0 / s) if fallback is None else np.asarray(fallback, float)
     shares = np.where(old > 0, z / np.where(old > 0, old, 1.0), fallback)
-    return shares * t
+    return _match_totals(shares * t, t, lower, upper)
+
+
+def _match_totals(plan, t, lower, upper) -> np.ndarray:
+    """``plan`` (``(S, C)``, columns meant to sum to ``t``) with each column's largest slot
+    nudged so that its float64 sum is ``t`` as nearly as rounding allows and lies in
+    ``[lower, upper]`` exactly (``shares * t`` sums to ``t`` only up to a few ulps)."""
+    plan = plan.copy()
+    cols = np.arange(plan.shape[1])
+    top = plan.argmax(0)
+    for _ in range(4):  # move the rounding error onto the largest slot
+        off = plan.sum(0) - t
+        if not off.any():
+            break
+        plan[top, cols] = np.maximum(plan[top, cols] - off, 0.0)
+    for _ in range(16):  # whatever rounding is left: step the largest slot into the bounds
+        s = plan.sum(0)
+        over, under = s > upper, s < lower
+        if not (over | under).any():
+            break
+        v = plan[top, cols]
+        plan[top, cols] = np.where(over, np.minimum(v - (s - upper), np.nextafter(v, -np.inf)),
+                                   np.where(under, np.maximum(v + (lower - s),
+                                                              np.nextafter(v, np.inf)), v))
+    return plan
