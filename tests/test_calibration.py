@@ -20,6 +20,9 @@ import pytest
 
 from benchmarks import recovery, sbc
 
+# statistical fits (about 2 minutes): the Python 3.13 CI pass skips them (-m "not slow")
+pytestmark = pytest.mark.slow
+
 SBC_SETTINGS = dict(replicates=20, n_periods=104, warmup=200, samples=200, chains=2, bins=5,
                     batch=20)
 
