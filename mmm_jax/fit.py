@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mmm_jax.data import MMMData
-from mmm_jax.features import compute_scales
+from mmm_jax.features import Scales, compute_scales
 from mmm_jax.holdout import holdout_mask
 from mmm_jax.model import Dims, make_model
 from mmm_jax.result import FitResult, model_dims, model_inputs, unit_target
@@ -23,6 +23,7 @@ from mmm_jax.spec import ModelSpec
 
 
 class _Problem(NamedTuple):
+    scales: Scales
     dims: Dims
     inputs: dict
     y: np.ndarray
@@ -48,7 +49,7 @@ def _problem(spec: ModelSpec, data: MMMData, holdout=None) -> _Problem:
     inputs = model_inputs(spec, data, scales, data.dates, data.media, data.controls)
     if holdout is not None:  # a traced input: any holdout of this shape shares one program
         inputs["obs_mask"] = ~holdout
-    return _Problem(model_dims(spec, data), inputs, unit_target(data, scales))
+    return _Problem(scales, model_dims(spec, data), inputs, unit_target(data, scales))
 
 
 def _cache_key(spec: ModelSpec, p: _Problem) -> tuple:
@@ -64,7 +65,8 @@ def fit_one(spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int,
     p = _problem(spec, data, mask)
     run = run_nuts(make_model(spec, p.dims), p.inputs, p.y, sampler, seed,
                    cache_key=_cache_key(spec, p))
-    return FitResult.create(spec, data, sampler, seed, run.samples, run.stats, holdout=mask)
+    return FitResult.create(spec, data, sampler, seed, run.samples, run.stats, holdout=mask,
+                            scales=p.scales)
 
 
 def fit_batch(spec: ModelSpec, datasets: Sequence[MMMData], sampler: SamplerConfig,
@@ -89,7 +91,8 @@ def fit_batch(spec: ModelSpec, datasets: Sequence[MMMData], sampler: SamplerConf
                    cache_key=_cache_key(spec, problems[0]), many=True)
     return [FitResult.create(spec, data, sampler, seeds[k],
                              {name: v[k] for name, v in run.samples.items()},
-                             {name: v[k] for name, v in run.stats.items()})
+                             {name: v[k] for name, v in run.stats.items()},
+                             scales=problems[k].scales)
             for k, data in enumerate(datasets)]
 
 

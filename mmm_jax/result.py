@@ -88,9 +88,12 @@ class FitResult:
 
     @classmethod
     def create(cls, spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int,
-               samples: Mapping, sample_stats: Mapping, holdout=None) -> FitResult:
-        """A result with ``data``'s scales computed (what every producer calls)."""
-        return cls(spec=spec, data=data, scales=compute_scales(data), sampler=sampler,
+               samples: Mapping, sample_stats: Mapping, holdout=None,
+               scales: Scales | None = None) -> FitResult:
+        """A result with ``data``'s scales (computed unless the caller already has them):
+        what every producer calls."""
+        scales = compute_scales(data) if scales is None else scales
+        return cls(spec=spec, data=data, scales=scales, sampler=sampler,
                    seed=int(seed), samples=dict(samples), sample_stats=dict(sample_stats),
                    holdout=None if holdout is None else np.asarray(holdout, bool))
 
