@@ -38,6 +38,9 @@ there, see :mod:`mmm_jax._schema`; ``warmup``, ``samples`` and ``chains`` stand 
     init_jitter = 0.5
     precision = "float32"      # or "float64"
 
+    [calibration]              # optional: lift tests (channel, start, end, delta_spend,
+    lift_tests = "lift.csv"    # lift, lift_sd[, geo]), relative to this file
+
     [allocation]               # optional: allocate a budget after fitting
     periods = 13               # the horizon (needed when the table is there)
     budget = 1_000_000.0       # default: the spend of the last `periods` periods
@@ -135,9 +138,21 @@ class Allocation:
         return {**_schema.to_plain(self), **_schema.to_plain(self.options, TOML_ENCODE)}
 
 
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """The ``[calibration]`` table: experiments the fit is calibrated with."""
+
+    lift_tests: str | None = option(None, "str", "CSV (or parquet) file of lift tests, relative "
+                                    "to the configuration file (see mmm_jax.lift_tests)",
+                                    optional=True)
+
+    def __post_init__(self):
+        _schema.validate(self)
+
+
 #: table -> the settings class its keys come from (``[priors]`` is the spec's ``priors``).
 TABLES = {"data": Columns, "model": ModelSpec, "sampler": SamplerConfig,
-          "allocation": Allocation}
+          "allocation": Allocation, "calibration": Calibration}
 SECTIONS = (*TABLES, "priors")
 SEED_KEY = "seed"  # [sampler] seed: the fit's seed (not a SamplerConfig field)
 
@@ -152,6 +167,8 @@ class RunConfig:
         seed: the fit's seed. allocation: the :class:`Allocation` (``budget``, ``periods``,
             ``options``) when the configuration has an ``[allocation]`` table, else None.
         source: where it was read from (for messages).
+        lift_tests: the ``[calibration]`` lift-test file as written (relative to the
+            configuration file), or None.
     """
 
     columns: dict
@@ -160,6 +177,7 @@ class RunConfig:
     seed: int
     allocation: Allocation | None
     source: str = "config"
+    lift_tests: str | None = None
 
     @property
     def model(self) -> dict:
@@ -260,6 +278,8 @@ def parse_config(raw: dict, source: str = "config") -> RunConfig:
         sampler = _schema.from_table(SamplerConfig, sampler_table, source=source,
                                      section="sampler")
         allocation = Allocation.from_table(_table(source, raw, "allocation"), source)
+        calibration = _schema.from_table(Calibration, _table(source, raw, "calibration"),
+                                         source=source, section="calibration")
     except ConfigError:
         raise
     except ValueError as err:
@@ -268,7 +288,7 @@ def parse_config(raw: dict, source: str = "config") -> RunConfig:
              for k, v in _schema.to_plain(columns).items()}
     return RunConfig(columns=plain, spec=spec, sampler=sampler, seed=int(seed),
                      allocation=allocation if allocation.periods is not None else None,
-                     source=source)
+                     source=source, lift_tests=calibration.lift_tests)
 
 
 def dumps_config(config: RunConfig) -> str:
@@ -281,6 +301,8 @@ def dumps_config(config: RunConfig) -> str:
                              for f in _schema.fields(config.sampler)}, SEED_KEY: config.seed}}
     if config.allocation is not None:
         tables["allocation"] = config.allocation.to_table()
+    if config.lift_tests is not None:
+        tables["calibration"] = {"lift_tests": config.lift_tests}
     return _schema.dumps_toml({k: v for k, v in tables.items() if v})
 
 

@@ -236,6 +236,7 @@ def demo(args) -> int:
 def fit(args) -> int:
     import mmm_jax as mj
     from mmm_jax._config_file import check_prior_sites, load_config
+    from mmm_jax.lift_tests import check_lift_tests
     from mmm_jax.model import site_shapes
 
     config = load_config(args.config)
@@ -257,6 +258,14 @@ def fit(args) -> int:
           f"{sampler.num_chains} chains x ({sampler.num_warmup} + {sampler.num_samples}) "
           "NUTS draws")
     fit_kwargs = dict(sampler=sampler, seed=seed)
+    if config.lift_tests is not None:
+        lift_path = pathlib.Path(args.config).parent / config.lift_tests
+        lift = _read_table(lift_path)
+        try:
+            fit_kwargs["lift_tests"] = check_lift_tests(lift, data)
+        except ValueError as err:
+            raise ValueError(f"{lift_path.name}: {err}") from None
+        print(f"Calibrating with {len(lift)} lift tests from {lift_path.name}")
     seconds, caught = _fit(model, data, fit_kwargs, args.quiet)
     _print_channels(model)
     _print_fit(model, caught, seconds)

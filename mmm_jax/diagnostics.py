@@ -59,9 +59,17 @@ def compute(samples: dict, stats: dict, max_tree_depth: int) -> dict:
     """
     post = {k: np.asarray(v) for k, v in samples.items()}
     n_chains = next(iter(samples.values())).shape[0]
-    rhat = _per_parameter(az.rhat(post, method="rank")) if n_chains > 1 else {}
-    ess_bulk = _per_parameter(az.ess(post, method="bulk"))
-    ess_tail = _per_parameter(az.ess(post, method="tail", prob=TAIL_PROB))
+    # a component that never moves (e.g. effectiveness pinned to 1) is not a parameter
+    fixed = {f"{k}[{','.join(map(str, idx))}]" if v.ndim > 2 else k
+             for k, v in post.items()
+             for idx in np.argwhere(np.ptp(v.reshape(-1, *v.shape[2:]), axis=0) == 0)}
+    with warnings.catch_warnings():  # ArviZ divides by zero on the fixed components
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = _per_parameter(az.rhat(post, method="rank")) if n_chains > 1 else {}
+        ess_bulk = _per_parameter(az.ess(post, method="bulk"))
+        ess_tail = _per_parameter(az.ess(post, method="tail", prob=TAIL_PROB))
+    rhat, ess_bulk, ess_tail = ({k: v for k, v in d.items() if k not in fixed}
+                                for d in (rhat, ess_bulk, ess_tail))
     rhat = {k: (v if np.isfinite(v) else np.inf) for k, v in rhat.items()}
     worst_rhat = max(rhat, key=rhat.get) if rhat else None
     worst_bulk = min(ess_bulk, key=ess_bulk.get)

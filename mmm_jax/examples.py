@@ -96,12 +96,23 @@ rebuilt bit-for-bit by `mmm_jax.examples._regenerate_examples()`. No real data i
 
 Each `<name>_truth.json` holds the ground truth: `roi`, `contribution`, `contribution_share`
 (of the noise-free KPI total), `spend`, `params` (adstock `alpha`, saturation `half_max` in
-currency units, `slope`, coefficients `beta` in KPI units, baseline terms, `sigma`) and
-`settings`. ROI counts carryover inside the simulated window only. Columns: `date`,
+currency units, `slope`, coefficients `beta` in KPI units, baseline terms, `sigma`),
+`contributions` (per period), `lift_tests` (one simulated experiment per channel, records for
+`fit(data, lift_tests=...)`) and `settings`. ROI counts carryover inside the simulated window
+only. Columns: `date`,
 [`geo`], `sales` (the KPI), one spend column per channel (currency), standardised `price`.
 
 Licence: Apache-2.0, the same as the mmm_jax project.
 """
+
+
+def truth_json(truth: dict) -> dict:
+    """``truth`` of :func:`mmm_jax.simulate` with its lift-test table as JSON records (dates
+    as ``YYYY-MM-DD``)."""
+    lift = truth["lift_tests"]
+    lift = lift.assign(start=lift["start"].dt.strftime("%Y-%m-%d"),
+                       end=lift["end"].dt.strftime("%Y-%m-%d"))
+    return dict(truth, lift_tests=lift.to_dict("records"))
 
 
 def _regenerate_examples(directory: str | Path | None = None) -> None:
@@ -116,7 +127,8 @@ def _regenerate_examples(directory: str | Path | None = None) -> None:
     for name, kwargs in EXAMPLES.items():
         df, truth = simulate(**kwargs)
         df.to_csv(out / f"{name}.csv", index=False, float_format=None, date_format="%Y-%m-%d")
-        (out / f"{name}_truth.json").write_text(json.dumps(truth, indent=2) + "\n", "utf-8")
+        (out / f"{name}_truth.json").write_text(json.dumps(truth_json(truth), indent=2) + "\n",
+                                                 "utf-8")
         settings = ", ".join(f"{k}={v!r}" for k, v in truth["settings"].items())
         roi = ", ".join(f"{c} {v:.3f}" for c, v in truth["roi"].items())
         rows.append(f"| `{name}.csv` | {settings} | {len(df)} | {roi} |")

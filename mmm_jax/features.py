@@ -9,7 +9,10 @@ The model works on a unit scale so that one set of default priors fits any datas
 * time: ``t = period index / (T - 1)``, so the trend coefficient is the change over the history;
   future periods continue the same index (the trend extrapolates linearly);
 * seasonality: Fourier terms of the calendar day, so history and future line up;
-* day of week (daily data): six dummies, Monday is the reference.
+* day of week (daily data): six dummies, Monday is the reference;
+* knots (a piecewise baseline, time-varying media): ``K`` hat functions of ``t`` with knots
+  evenly spaced over the history, ``t`` clipped to [0, 1] so that a path through the knots
+  is held at its first / last level outside the history.
 
 Everything the user sees is mapped back to original units with :class:`Scales`.
 """
@@ -100,6 +103,29 @@ def day_of_week(dates: np.ndarray) -> np.ndarray:
     return (dow[:, None] == np.arange(1, 7)[None, :]).astype(np.float64)
 
 
+def knot_count(knots: int, n_time: int, period_days: int) -> int:
+    """Number of knots: ``knots`` when set, else two per year of history plus one (>= 4).
+
+    >>> knot_count(0, 156, 7), knot_count(5, 156, 7)
+    (7, 5)
+    """
+    if knots:
+        return int(knots)
+    years = n_time * period_days / DAYS_PER_YEAR
+    return max(4, int(round(2.0 * years)) + 1)
+
+
+def knot_basis(t: np.ndarray, n_knots: int) -> np.ndarray:
+    """``(T, K)`` piecewise-linear (hat) basis at time index ``t`` (0..1 over the history);
+    rows sum to 1, and a path ``basis @ levels`` is held flat outside [0, 1].
+
+    >>> knot_basis(np.array([0.0, 0.25, 1.0, 2.0]), 3).tolist()
+    [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
+    """
+    position = np.clip(np.asarray(t, np.float64), 0.0, 1.0) * (n_knots - 1)
+    return np.maximum(0.0, 1.0 - np.abs(position[:, None] - np.arange(n_knots)[None, :]))
+
+
 def scale_media(media: np.ndarray, scales: Scales) -> np.ndarray:
     """Media in unit scale; ``media`` is ``(T, C)`` or ``(G, T, C)``."""
     if media.ndim == 3:
@@ -113,7 +139,7 @@ def scale_controls(controls: np.ndarray, scales: Scales) -> np.ndarray:
 
 
 def design(dates, media, controls, scales: Scales, *, period_days: int, n_fourier: int,
-           seasonality_period: float, dtype) -> dict:
+           seasonality_period: float, dtype, n_knots: int = 0) -> dict:
     """The model's inputs on the unit scale as a dict of arrays (no target).
 
     Args:
@@ -122,10 +148,11 @@ def design(dates, media, controls, scales: Scales, *, period_days: int, n_fourie
         period_days: 7 for weekly, 1 for daily (daily data gets day-of-week dummies).
         n_fourier: Fourier degree (0 for no seasonality). seasonality_period: in days.
         dtype: the floating dtype of the returned arrays.
+        n_knots: knots of a piecewise baseline / time-varying media (0: none).
 
     Returns:
-        dict with ``media``, ``controls``, ``t`` ``(T,)``, ``fourier`` ``(T, 2 * degree)`` and
-        ``dow`` ``(T, 6)`` or ``(T, 0)``.
+        dict with ``media``, ``controls``, ``t`` ``(T,)``, ``fourier`` ``(T, 2 * degree)``,
+        ``dow`` ``(T, 6)`` or ``(T, 0)`` and, with knots, ``knots`` ``(T, n_knots)``.
     """
     fourier = (fourier_terms(dates, n_fourier, seasonality_period) if n_fourier
                else np.zeros((len(dates), 0)))
@@ -137,4 +164,6 @@ def design(dates, media, controls, scales: Scales, *, period_days: int, n_fourie
         "fourier": fourier,
         "dow": dow,
     }
+    if n_knots:
+        out["knots"] = knot_basis(out["t"], n_knots)
     return {k: np.asarray(v, dtype=dtype) for k, v in out.items()}

@@ -15,8 +15,10 @@ import numpy as np
 from mmm_jax.data import MMMData
 from mmm_jax.features import Scales, compute_scales
 from mmm_jax.holdout import holdout_mask
+from mmm_jax.lift_tests import check_lift_tests, lift_inputs
+from mmm_jax.media_priors import prior_inputs
 from mmm_jax.model import Dims, make_model
-from mmm_jax.result import FitResult, model_dims, model_inputs, unit_target
+from mmm_jax.result import FitResult, float_dtype, model_dims, model_inputs, unit_target
 from mmm_jax.sampler import run_nuts
 from mmm_jax.sampler_config import SamplerConfig
 from mmm_jax.spec import ModelSpec
@@ -44,29 +46,36 @@ def check_seed(seed, where: str = "seed") -> int:
     return int(seed)
 
 
-def _problem(spec: ModelSpec, data: MMMData, holdout=None) -> _Problem:
+def _problem(spec: ModelSpec, data: MMMData, holdout=None, lift_tests=None) -> _Problem:
     scales = compute_scales(data)
+    dtype = float_dtype()
     inputs = model_inputs(spec, data, scales, data.dates, data.media, data.controls)
+    inputs.update(prior_inputs(spec.media_prior, data, scales, dtype))
     if holdout is not None:  # a traced input: any holdout of this shape shares one program
         inputs["obs_mask"] = ~holdout
+    if lift_tests is not None:  # traced too: any table of this length shares one program
+        inputs.update(lift_inputs(lift_tests, data, scales, dtype))
     return _Problem(scales, model_dims(spec, data), inputs, unit_target(data, scales))
 
 
 def _cache_key(spec: ModelSpec, p: _Problem) -> tuple:
-    return (spec.key, p.dims, "obs_mask" in p.inputs)
+    n_lift = int(np.shape(p.inputs["lift_obs"])[-1]) if "lift_obs" in p.inputs else 0
+    return (spec.key, p.dims, "obs_mask" in p.inputs, n_lift)
 
 
 def fit_one(spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int,
-            holdout=None) -> FitResult:
+            holdout=None, lift_tests=None) -> FitResult:
     """Sample ``spec``'s posterior on ``data`` (see ``MMM.fit``); ``holdout`` as for
-    :func:`mmm_jax.holdout.holdout_mask`."""
+    :func:`mmm_jax.holdout.holdout_mask`, ``lift_tests`` as for
+    :func:`mmm_jax.lift_tests.check_lift_tests`."""
     seed = check_seed(seed)
     mask = holdout_mask(check_data(data), holdout)
-    p = _problem(spec, data, mask)
+    table = None if lift_tests is None else check_lift_tests(lift_tests, data)
+    p = _problem(spec, data, mask, table)
     run = run_nuts(make_model(spec, p.dims), p.inputs, p.y, sampler, seed,
                    cache_key=_cache_key(spec, p))
     return FitResult.create(spec, data, sampler, seed, run.samples, run.stats, holdout=mask,
-                            scales=p.scales)
+                            scales=p.scales, lift_tests=table)
 
 
 def fit_batch(spec: ModelSpec, datasets: Sequence[MMMData], sampler: SamplerConfig,

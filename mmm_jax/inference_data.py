@@ -34,14 +34,15 @@ from scipy import stats
 
 from mmm_jax import _arviz
 from mmm_jax import posterior as post
-from mmm_jax.model import site_shapes, transform_media
+from mmm_jax.media_priors import PRIOR_SITE, prior_inputs
+from mmm_jax.model import derived_sites, site_shapes, transform_media
 from mmm_jax.priors import default_priors, resolve
 from mmm_jax.result import FitResult, float_dtype
 from mmm_jax.transforms import get_adstock, get_saturation
 
 BATCH = 256  # draws per jitted call: bounds memory for large geo models
 CONTRIBUTION_MAX_BYTES = 2**30  # above this a geo model's contribution is summed over geos
-_SAMPLER_COORDS = ("beta_raw", "intercept_raw")
+_SAMPLER_COORDS = ("beta_raw", "intercept_raw", "contribution_share_raw", "roi_raw", "mroi_raw")
 
 
 def site_dims(model) -> dict[str, list[str]]:
@@ -57,7 +58,8 @@ def site_dims(model) -> dict[str, list[str]]:
     dims = {"beta": ["channel"], "beta_raw": ["channel"], "beta_geo_sd": ["channel"],
             "beta_geo_raw": ["geo", "channel"], "intercept": geo, "intercept_raw": geo,
             "sigma": geo, "season": ["fourier"], "dow": ["weekday"], "gamma": ["control"],
-            "trend": [], "nu": []}
+            "trend": [], "nu": [], "baseline_sd": [], "baseline_raw": ["knot_step"],
+            "media_tv_sd": [], "media_tv_raw": ["knot_step"], "media_tv": ["date"]}
     for name, value in model.samples.items():
         if name not in dims:  # kernel parameters: one per channel
             dims[name] = ["channel"] if np.ndim(value) == 3 else []
@@ -66,13 +68,17 @@ def site_dims(model) -> dict[str, list[str]]:
 
 def site_coords(model) -> dict:
     """Coordinate values: ``channel``, ``control``, ``date``, ``fourier``, ``weekday``
-    (and ``geo`` for geo models) of ``model`` (an MMM or a FitResult)."""
+    (``geo`` for geo models, ``knot_step`` with knots) of ``model`` (an MMM or a
+    FitResult)."""
     data = model.data
     coords = {"channel": list(data.channels), "control": list(data.control_names),
               "date": np.asarray(data.dates),
               "fourier": [f"{f}_{k}" for f in ("sin", "cos")
                           for k in range(1, model.spec.seasonality_degree + 1)],
               "weekday": ["Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+    n_knots = model.dims.n_knots if hasattr(model, "dims") else model.result.dims.n_knots
+    if n_knots:
+        coords["knot_step"] = list(range(1, n_knots))
     if data.is_geo:
         coords["geo"] = list(data.geos)
     return coords
@@ -273,9 +279,20 @@ def prior_samples(result: FitResult, n: int, seed: int) -> dict:
     Returns:
         dict site -> NumPy array.
     """
-    draws = _sample_priors(jax.random.PRNGKey(seed), spec=result.spec, dims=result.dims,
-                           n=int(n))
+    spec, dims = result.spec, result.dims
+    draws = _sample_priors(jax.random.PRNGKey(seed), spec=spec, dims=dims, n=int(n))
+    if spec.time_varying_media or spec.media_prior != "coefficient":
+        inputs = result.inputs()
+        inputs.update(prior_inputs(spec.media_prior, result.data, result.scales,
+                                   float_dtype()))
+        draws.update(_derived(draws, inputs, config=spec, n_geos=dims.n_geos))
     return {k: np.asarray(v) for k, v in draws.items()}
+
+
+@functools.partial(jax.jit, static_argnames=("config", "n_geos"))
+def _derived(draws, inputs, *, config, n_geos):
+    return jax.lax.map(lambda p: derived_sites(p, inputs, config, n_geos), draws,
+                       batch_size=BATCH)
 
 
 @functools.partial(jax.jit, static_argnames=("spec", "dims", "n"))
@@ -299,11 +316,14 @@ def _prior(result: FitResult, n: int, seed: int, rng: np.random.Generator
     draws = prior_samples(result, n, seed)
     swept = _sweep(result, draws, contribution=False)
     mu = swept["mu"]
-    level = np.asarray(_mean_levels(draws, result.inputs()["media"], config=result.spec),
-                       np.float64)
     scale = result.scales.target[:, None] if result.data.is_geo else result.scales.target
-    out = dict(draws, beta_raw=draws["beta"] * level, intercept_raw=(mu / scale).mean(-1),
-               roi=swept["roi"])
+    out = dict(draws, intercept_raw=(mu / scale).mean(-1), roi=swept["roi"])
+    media_site = PRIOR_SITE[result.spec.media_prior]
+    if media_site == "beta":
+        out["beta_raw"] = draws["beta"] * np.asarray(
+            _mean_levels(draws, result.inputs()["media"], config=result.spec), np.float64)
+    else:  # the sampler's coordinate is the quantity itself (an identity map)
+        out[f"{media_site}_raw"] = draws[media_site]
     return out, mu + _noise(result, draws, mu.shape, rng)
 
 
@@ -311,6 +331,8 @@ def _prior(result: FitResult, n: int, seed: int, rng: np.random.Generator
 def _mean_levels(draws, media, *, config):
     """``(D, C)`` mean saturated adstocked unit media per draw (the model's ``beta`` scale)."""
     def one(p):
-        return transform_media(p, media, config).reshape(-1, media.shape[-1]).mean(0)
+        out = transform_media(p, media, config)
+        out = out * p["media_tv"][:, None] if "media_tv" in p else out
+        return out.reshape(-1, media.shape[-1]).mean(0)
 
     return jax.lax.map(one, draws, batch_size=BATCH)

@@ -5,7 +5,7 @@ A saved model is a directory:
 * ``config.json``: format version, the model specification (every field of
   :class:`~mmm_jax.ModelSpec`; priors as distribution class name + parameters), the sampler
   settings (every saved field of :class:`~mmm_jax.SamplerConfig`), the seed, the data's column
-  roles and a SHA-256 of each file;
+  roles, the lift tests of a calibrated fit (records) and a SHA-256 of each file;
 * ``posterior.nc``: the ArviZ InferenceData (posterior, sample_stats, observed_data,
   constant_data) as NetCDF;
 * ``data.nc``: the fitted data in original units (float64, bit for bit) and the holdout mask
@@ -43,7 +43,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
-from mmm_jax import _schema, inference_data
+from mmm_jax import _schema, inference_data, lift_tests
 from mmm_jax.data import MMMData
 from mmm_jax.result import FitResult
 from mmm_jax.sampler_config import SamplerConfig
@@ -103,6 +103,8 @@ def save(result: FitResult, path) -> None:
                      "control_names": list(data.control_names),
                      "target_name": data.target_name, "date_name": data.date_name,
                      "geo_name": data.geo_name, "freq": data.freq},
+            "lift_tests": (None if result.lift_tests is None
+                           else lift_tests.to_plain(result.lift_tests)),
             "sha256": {name: _sha256(tmp / name) for name in FILES},
         }
         (tmp / "config.json").write_text(json.dumps(config, indent=2))  # last: complete
@@ -265,5 +267,7 @@ def load(path) -> FitResult:
              "energy": ss["energy"].values, "potential_energy": -ss["lp"].values,
              "step_size": ss["step_size"].values}
     holdout = np.asarray(ds["holdout"].values, bool) if "holdout" in ds else None
+    lift = config.get("lift_tests")  # absent in saves from before lift tests
     return FitResult.create(spec, data, sampler, config["seed"], samples, stats,
-                            holdout=holdout)
+                            holdout=holdout,
+                            lift_tests=None if lift is None else lift_tests.from_plain(lift))

@@ -79,7 +79,7 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
 
     # ----------------------------------------------------------------- fitting
     def fit(self, data: MMMData, *, sampler: SamplerConfig | None = None, seed: int = 0,
-            holdout=None, check: bool = True, **sampler_options) -> MMM:
+            holdout=None, lift_tests=None, check: bool = True, **sampler_options) -> MMM:
         """Sample the posterior with NUTS.
 
         Args:
@@ -102,10 +102,12 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
             self, fitted.
 
         Raises:
-            ValueError: ``data`` is not an ``MMMData``, or a setting is invalid (named).
+            ValueError: ``data`` is not an ``MMMData``, a setting is invalid (named), or a
+                lift-test row breaks a rule (names the row and the rule).
         """
         settings = SamplerConfig.build(sampler, **sampler_options)
-        result = fit_mod.fit_one(self.spec, data, settings, seed, holdout=holdout)
+        result = fit_mod.fit_one(self.spec, data, settings, seed, holdout=holdout,
+                                 lift_tests=lift_tests)
         self._set_result(result)
         if check:
             diag_mod.check(result.diagnostics)

@@ -102,6 +102,62 @@ class OutputsMixin:
                 out[f"{name}_{col}" if col != "mean" else name] = frame[col]
         return out
 
+    def media_effectiveness(self, hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """The time-varying media effectiveness (``time_varying_media=True``): the multiplier
+        of every channel's contribution per period, 1 in the last period (and after it: the
+        allocator and forecasts use the latest effectiveness).
+
+        Returns:
+            DataFrame indexed by date with ``mean``, ``hdi_low``, ``hdi_high``.
+
+        Raises:
+            ValueError: the model has no time-varying media.
+        """
+        self._require_fit()
+        if not self.config.time_varying_media:
+            raise ValueError("this model has constant media effectiveness; fit "
+                             "MMM(time_varying_media=True) to estimate it over time")
+        draws = np.asarray(self._draws()["media_tv"], np.float64)
+        return summarize(draws, pd.DatetimeIndex(self.data.dates, name="date"), hdi_prob)
+
+    def lift_test_fit(self, lift_tests=None, hdi_prob: float = HDI_PROB) -> pd.DataFrame:
+        """Measured vs modelled lift of each lift test (Robyn's MAPE.LIFT check).
+
+        Args:
+            lift_tests: a table as for ``fit(data, lift_tests=...)``; default: the tests the
+                model was calibrated with. Any table scores any fit, so an uncalibrated
+                model can be checked against experiments it has not seen.
+
+        Returns:
+            The checked table plus ``fitted`` (posterior mean lift, KPI units),
+            ``fitted_hdi_low``, ``fitted_hdi_high`` and ``z = (fitted - lift) / lift_sd``.
+
+        Raises:
+            ValueError: no table given and none used in the fit, or a bad row (named).
+        """
+        from mmm_jax.lift_tests import check_lift_tests, lift_inputs
+
+        self._require_fit()
+        table = self.result.lift_tests if lift_tests is None else lift_tests
+        if table is None:
+            raise ValueError("this model was fitted without lift tests; pass a table: "
+                             "model.lift_test_fit(lift_df)")
+        table = check_lift_tests(table, self.data)
+        arrays = lift_inputs(table, self.data, self.scales, self._inputs_dtype())
+        inputs = dict(self._inputs(self.data.dates, self.data.media, self.data.controls),
+                      **arrays)
+        unit = np.asarray(post.lift_draws(self._draws(), inputs, config=self.config,
+                                          n_geos=self._n_geos()), np.float64)
+        target = np.asarray(self.scales.target, np.float64)
+        lift = unit * (target[arrays["lift_geo"]] if self.data.is_geo else target)
+        summary = summarize(lift, pd.RangeIndex(len(table)), hdi_prob)
+        out = table.copy()
+        out["fitted"] = summary["mean"].to_numpy()
+        out["fitted_hdi_low"] = summary["hdi_low"].to_numpy()
+        out["fitted_hdi_high"] = summary["hdi_high"].to_numpy()
+        out["z"] = (out["fitted"] - out["lift"]) / out["lift_sd"]
+        return out
+
     # ------------------------------------------------------------ decomposition
     def contributions(self, *, by_geo: bool = False) -> pd.DataFrame:
         """Posterior-mean decomposition of the KPI per period, in KPI units.

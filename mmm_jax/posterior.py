@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mmm_jax.model import baseline, media_effects
+from mmm_jax.model import baseline, lift_predictions, media_effects
 from mmm_jax.spec import ModelSpec
 from mmm_jax.transforms import carryover_weights, get_adstock
 
@@ -94,6 +94,13 @@ def marginal_totals(draws, media, target_scale, *, config: ModelSpec, n_geos):
         return jax.jvp(total, (ones,), (ones,))[1]
 
     return _map(one, draws)
+
+
+@functools.partial(jax.jit, static_argnames=("config", "n_geos"))
+def lift_draws(draws, inputs, *, config: ModelSpec, n_geos):
+    """``(D, L)`` unit-scale lift of each lift test (``inputs`` holds the ``lift_*`` arrays of
+    :func:`mmm_jax.lift_tests.lift_inputs`)."""
+    return _map(lambda p: lift_predictions(p, inputs, config, n_geos), draws)
 
 
 def decay_weights(draws: dict, config: ModelSpec, n_channels: int, max_lag: int):

@@ -11,10 +11,22 @@ site               default                     why
 ``season``         Normal(0, 0.25)             Fourier coefficients (seasonal swings)
 ``dow``            Normal(0, 0.25)             day-of-week effects (daily data)
 ``gamma``          Normal(0, 0.25)             control coefficients (per standard deviation)
+``contribution_share``
+                   HalfNormal(0.2)             each channel's share of the KPI over the
+                                               history (``media_prior="contribution"``, the
+                                               default; unit-free)
 ``beta``           HalfNormal(0.5)             media effect at full saturation, as a share of
-                                               the mean KPI (media only add)
+                                               the mean KPI (``media_prior="coefficient"``)
+``roi``            LogNormal(0.2, 0.9)         ROI, KPI units per currency unit
+                                               (``media_prior="roi"``; Meridian's default,
+                                               meant for a revenue KPI)
+``mroi``           LogNormal(0.0, 0.5)         marginal ROI (``media_prior="mroi"``)
 ``beta_geo_sd``    HalfNormal(0.25)            spread of per-geo media effects (log scale)
 ``sigma``          HalfNormal(0.5)             noise as a share of the mean KPI
+``baseline_sd``    HalfNormal(0.2)             step of the piecewise baseline between knots
+``baseline_raw``   Normal(0, 1)                its non-centred steps
+``media_tv_sd``    HalfNormal(0.2)             step of log media effectiveness between knots
+``media_tv_raw``   Normal(0, 1)                its non-centred steps
 ``nu``             Gamma(2, 0.1)               Student-t degrees of freedom (Juárez & Steel)
 kernel params      see :mod:`mmm_jax.transforms`
 =================  ==========================  =============================================
@@ -36,6 +48,13 @@ _BASE = {
     "dow": lambda: dist.Normal(0.0, 0.25),
     "gamma": lambda: dist.Normal(0.0, 0.25),
     "beta": lambda: dist.HalfNormal(0.5),
+    "contribution_share": lambda: dist.HalfNormal(0.2),
+    "roi": lambda: dist.LogNormal(0.2, 0.9),
+    "mroi": lambda: dist.LogNormal(0.0, 0.5),
+    "baseline_sd": lambda: dist.HalfNormal(0.2),
+    "baseline_raw": lambda: dist.Normal(0.0, 1.0),
+    "media_tv_sd": lambda: dist.HalfNormal(0.2),
+    "media_tv_raw": lambda: dist.Normal(0.0, 1.0),
     "beta_geo_sd": lambda: dist.HalfNormal(0.25),
     "sigma": lambda: dist.HalfNormal(0.5),
     "nu": lambda: dist.Gamma(2.0, 0.1),
@@ -53,7 +72,7 @@ def default_priors(adstock, saturation) -> dict:
 
     >>> from mmm_jax.transforms import get_adstock, get_saturation
     >>> sorted(default_priors(get_adstock("geometric"), get_saturation("hill")))[:3]
-    ['alpha', 'beta', 'beta_geo_sd']
+    ['alpha', 'baseline_raw', 'baseline_sd']
     """
     out = dict(_BASE)
     out.update(adstock.priors)

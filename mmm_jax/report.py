@@ -156,6 +156,34 @@ def _roi_section(summary: pd.DataFrame, png: bytes) -> str:
             "historical level.</p>" + _img("roi", png))
 
 
+def _lift_section(model) -> str:
+    """Measured vs modelled lift of the experiments the fit was calibrated with."""
+    table = model.lift_test_fit()
+    geo = "geo" in table.columns
+    rows = [[_e(r["channel"]), *([_e(r["geo"])] if geo else []),
+             f"{r['start']:%Y-%m-%d} &ndash; {r['end']:%Y-%m-%d}", _num(r["delta_spend"], 0),
+             f"{_num(r['lift'], 0)} &plusmn; {_num(r['lift_sd'], 0)}",
+             _interval(r["fitted"], r["fitted_hdi_low"], r["fitted_hdi_high"], 0),
+             _num(r["z"], 2)] for _, r in table.iterrows()]
+    header = ["channel", *(["geo"] if geo else []), "window", "extra spend", "measured lift",
+              "fitted lift", "z"]
+    return (_table(rows, header) + "<p class='note'>Each experiment enters the likelihood as "
+            "Normal(measured | fitted, sd). Fitted: posterior mean [90% HDI] of the model's own "
+            "counterfactual lift over the window and its carryover; z = (fitted - measured) / "
+            "sd.</p>")
+
+
+def _effectiveness_section(model) -> str:
+    """The time-varying media effectiveness, about one row a quarter."""
+    frame = model.media_effectiveness()
+    step = max(1, len(frame) // 12)
+    rows = [[f"{date:%Y-%m-%d}", _interval(r["mean"], r["hdi_low"], r["hdi_high"])]
+            for date, r in frame.iloc[::-step][::-1].iterrows()]
+    return (_table(rows, ["period", "effectiveness"]) + "<p class='note'>Multiplier of every "
+            "channel's contribution, posterior mean [90% HDI]; 1 in the last period, which the "
+            "allocator and forecasts use.</p>")
+
+
 def _allocation_section(result, png: bytes) -> str:
     """A :class:`~mmm_jax.BudgetResult`: per-channel spend and KPI, how it was bounded and
     which channels leave the spend range of the history."""
@@ -235,6 +263,11 @@ def render(model, *, allocation=None, title: str | None = None,
         ("response-curves", "Response curves and carryover",
          _img("response_curves", pngs["response_curves"]) + _img("adstock", pngs["adstock"])),
     ]
+    if model.config.time_varying_media:
+        sections.append(("effectiveness", "Media effectiveness over time",
+                         _effectiveness_section(model)))
+    if model.result.lift_tests is not None:
+        sections.append(("lift-tests", "Lift-test calibration", _lift_section(model)))
     if allocation is not None:
         sections.append(("allocation", "Budget allocation",
                          _allocation_section(allocation, pngs["budget"])))

@@ -13,10 +13,11 @@ import functools
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
 from mmm_jax import diagnostics as diag_mod
 from mmm_jax.data import MMMData
-from mmm_jax.features import Scales, compute_scales, design
+from mmm_jax.features import Scales, compute_scales, design, knot_count
 from mmm_jax.model import Dims
 from mmm_jax.sampler_config import SamplerConfig
 from mmm_jax.spec import ModelSpec
@@ -24,9 +25,11 @@ from mmm_jax.spec import ModelSpec
 
 def model_dims(spec: ModelSpec, data: MMMData) -> Dims:
     """The static sizes of ``spec``'s model on ``data``."""
+    knots = (knot_count(spec.baseline_knots, data.n_time, data.period_days)
+             if spec.baseline == "piecewise" or spec.time_varying_media else 0)
     return Dims(n_geos=data.n_geos if data.is_geo else None, n_channels=data.n_channels,
                 n_controls=data.n_controls, n_fourier=2 * spec.seasonality_degree,
-                n_dow=6 if data.freq == "D" else 0)
+                n_dow=6 if data.freq == "D" else 0, n_knots=knots)
 
 
 def float_dtype():
@@ -41,7 +44,7 @@ def model_inputs(spec: ModelSpec, data: MMMData, scales: Scales, dates, media, c
     """The unit-scale design of ``dates`` / ``media`` / ``controls`` (history or beyond)."""
     return design(dates, media, controls, scales, period_days=data.period_days,
                   n_fourier=spec.seasonality_degree, seasonality_period=spec.seasonality_period,
-                  dtype=float_dtype())
+                  dtype=float_dtype(), n_knots=model_dims(spec, data).n_knots)
 
 
 def unit_target(data: MMMData, scales: Scales) -> np.ndarray:
@@ -66,6 +69,8 @@ class FitResult:
             for fresh fits, ``warmup_num_steps``.
         holdout: boolean mask of the observations kept out of the likelihood, shaped like
             ``data.target`` (None: every observation was fitted; see :mod:`mmm_jax.holdout`).
+        lift_tests: the checked lift-test table the fit was calibrated with (None: none; see
+            :mod:`mmm_jax.lift_tests`).
 
     Example:
         >>> import mmm_jax as mj
@@ -85,17 +90,19 @@ class FitResult:
     samples: Mapping[str, np.ndarray]
     sample_stats: Mapping[str, np.ndarray]
     holdout: np.ndarray | None = None
+    lift_tests: pd.DataFrame | None = None
 
     @classmethod
     def create(cls, spec: ModelSpec, data: MMMData, sampler: SamplerConfig, seed: int,
                samples: Mapping, sample_stats: Mapping, holdout=None,
-               scales: Scales | None = None) -> FitResult:
+               scales: Scales | None = None, lift_tests=None) -> FitResult:
         """A result with ``data``'s scales (computed unless the caller already has them):
         what every producer calls."""
         scales = compute_scales(data) if scales is None else scales
         return cls(spec=spec, data=data, scales=scales, sampler=sampler,
                    seed=int(seed), samples=dict(samples), sample_stats=dict(sample_stats),
-                   holdout=None if holdout is None else np.asarray(holdout, bool))
+                   holdout=None if holdout is None else np.asarray(holdout, bool),
+                   lift_tests=lift_tests)
 
     @functools.cached_property
     def diagnostics(self) -> dict:

@@ -43,6 +43,50 @@ Parameter draws (``rng = np.random.default_rng(seed)``):
 Truth (``truth["roi"]``) is incremental KPI per unit spend over the simulated window:
 ``sum_{g,t} contrib[c] / sum_{g,t} spend[c]``. Carryover into the window from before its start
 is zero and carryover past its end is not counted.
+
+Scenarios (``scenario=``, one of ``SCENARIOS``). ``"default"`` is the model above, bit-identical
+to earlier versions. The others take every draw above from the same main stream (so they share
+the default's spend jitter, transforms, shares and noise) and draw their own parameters from
+``np.random.default_rng([seed, 1])``. Shapes are shared by all geos and scaled by ``size_g``
+like the rest of the baseline and spend; ``t = 0..T-1``:
+
+* ``"curved_baseline"``: the linear trend is replaced by the concave curve
+  ``intercept * A * (1 - exp(-t / (tau * T)))``, ``A ~ U(0.3, 0.6)``, ``tau ~ U(0.15, 0.3)``
+  (most of the rise in the first third, then flat). ``params["trend"]`` is replaced by
+  ``params["trend_curve"]`` (the rise reached at ``t = T-1``).
+* ``"correlated_spend"`` (C >= 3): channel 0 flighted with off-fraction ``U(0.3, 0.5)``
+  (all-on only if fewer than T/4 periods are on); channel 1 always on with
+  ``flight_1 * season_1 = 1 + U(0.3, 0.5) * sin(2 pi t / period + phase)``, ``phase`` the
+  phase of the KPI's first harmonic (``atan2(cos1, sin1)`` coefficients), so spend peaks with
+  demand; channel 2 always on with ``season_2 * (1 + 1.0 * t / T)`` while the baseline trend is
+  forced positive: ``trend = intercept * U(0.1, 0.3) / T``. Other channels as default.
+* ``"no_effect"`` (C >= 2): the curved baseline above; the last channel has ``share = 0``
+  (``beta = 0``, contribution and ROI exactly 0) and its pattern is multiplied by
+  ``1 + curve(t) / max(curve)`` (spend follows the baseline's rise, so a linear-trend model
+  credits it). The other channels keep their drawn shares.
+* ``"time_varying"``: ``contrib[c, t] = m(t) * beta[c, g] * sat[c, t]`` with one multiplier
+  ``m(t) = exp(a * sin(2 pi t / T * w + phase))``, ``a ~ U(0.3, 0.5)``, ``w ~ U(0.5, 1)``,
+  ``phase ~ U(0, 2 pi)``, divided by its mean over t (``truth["effectiveness"]``).
+* ``"confounded"``: an unobserved demand factor ``u(t)`` (AR(1), ``phi = 0.9``, standardised
+  to mean 0 and sd 1 over t; ``truth["confounder"]``, not a frame column) adds
+  ``U(0.03, 0.06) * intercept * u(t)`` to the baseline and multiplies the pattern of channels
+  0 and 1 by ``exp(U(0.2, 0.35) * u(t))`` (one coefficient per channel).
+
+In every scenario ``beta`` is solved after the scenario is applied, so the contribution shares
+hold exactly (the no-effect channel's share is 0); ``params["scenario"]`` records the draws.
+
+Lift tests (``truth["lift_tests"]``, every scenario; drawn from
+``np.random.default_rng([seed, 7])``, so they change nothing else). One experiment per channel,
+in one geo ``g ~ U{geos}`` in geo mode: a window of ``L ~ U{4..8}`` periods with
+``8 <= start`` and ``end <= T - 9`` (``start`` uniform on the allowed range; for T < 24 the
+margins shrink to ``(T - L) // 2``); ``delta_spend = U(0.3, 0.6) * sum(spend[g, start..end, c])``
+(the channel's average spend times L if it is off over the whole window), added evenly,
+``delta_spend / L`` per period, over ``start..end`` inclusive. ``true_lift`` is the incremental
+KPI up to the end of the data, ``sum_{t >= start} contrib(spend + delta)[t] - contrib(spend)[t]``
+(true adstock, saturation with the fixed ``half_max``, ``beta`` and ``m(t)``; carryover after
+``end`` counted, past ``T-1`` not). ``lift = true_lift + lift_sd * N(0, 1)`` with
+``lift_sd = lift_test_sd * |true_lift|``, or ``lift_test_sd * delta_spend * median(roi of the
+channels with an effect)`` for a no-effect channel.
 """
 
 from __future__ import annotations
@@ -52,7 +96,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["simulate"]
+from mmm_jax._scenarios import SCENARIOS, build_scenario, lift_tests, markov_on, validate_scenario
+
+__all__ = ["SCENARIOS", "simulate"]
 
 _ADSTOCKS = ("geometric", "delayed")
 _SATURATIONS = ("hill", "michaelis_menten")
@@ -92,6 +138,11 @@ def _delayed_adstock(x: np.ndarray, alpha: np.ndarray, theta: np.ndarray) -> np.
     return out
 
 
+def _adstock(x: np.ndarray, alpha: np.ndarray, theta: np.ndarray | None) -> np.ndarray:
+    """Geometric (``theta is None``) or delayed adstock over axis -2 of ``x``."""
+    return _geometric_adstock(x, alpha) if theta is None else _delayed_adstock(x, alpha, theta)
+
+
 def _saturate(a: np.ndarray, half_max: np.ndarray, slope: np.ndarray | None) -> np.ndarray:
     """Hill (``slope`` given) or Michaelis-Menten (``slope is None``) saturation."""
     if slope is None:
@@ -100,22 +151,12 @@ def _saturate(a: np.ndarray, half_max: np.ndarray, slope: np.ndarray | None) -> 
     return a_s / (a_s + half_max**slope)
 
 
-def _flight_pattern(rng: np.random.Generator, n: int, period: float) -> np.ndarray:
-    """Shared on/off flighting times a smooth seasonal multiplier, shape (n,)."""
-    p_off = rng.uniform(0.0, 0.15)
-    stay_off = 2.0 / 3.0
-    to_off = p_off / (1.0 - p_off) * (1.0 - stay_off)  # stationary off-fraction = p_off
-    on = np.empty(n, dtype=bool)
-    state = True
-    for t in range(n):
-        u = rng.uniform()
-        state = (u >= to_off) if state else (u >= stay_off)
-        on[t] = state
-    if on.sum() < max(1, n // 2):
-        on[:] = True
+def _flight_parts(rng: np.random.Generator, n: int, period: float) -> tuple[np.ndarray, ...]:
+    """On/off flighting (bool) and a smooth seasonal multiplier for one channel, each (n,)."""
+    on = markov_on(rng, n, rng.uniform(0.0, 0.15), max(1, n // 2))
     phase = rng.uniform(0.0, 2.0 * np.pi)
     season = 1.0 + rng.uniform(0.0, 0.3) * np.sin(2.0 * np.pi * np.arange(n) / period + phase)
-    return on * season
+    return on, season
 
 
 def _ar1(rng: np.random.Generator, shape: tuple[int, ...], phi: float = 0.8) -> np.ndarray:
@@ -172,6 +213,8 @@ def simulate(
     noise: float = 0.05,
     start: str = "2022-01-03",
     n_controls: int = 1,
+    scenario: str = "default",
+    lift_test_sd: float = 0.1,
 ) -> tuple[pd.DataFrame, dict]:
     """Simulate media-mix data with known ground truth (see the module docstring).
 
@@ -186,6 +229,9 @@ def simulate(
         noise: observation sd as a fraction of each geo's mean noise-free KPI.
         start: first date.
         n_controls: number K of standardised controls (``"price"``, ``"control_2"``, ...).
+        scenario: one of ``SCENARIOS`` (see the module docstring); ``"default"`` reproduces
+            earlier versions bit for bit.
+        lift_test_sd: relative sd (> 0) of the simulated lift-test estimates.
 
     Returns:
         ``(df, truth)``. ``df`` has columns ``date``, [``geo``], ``sales``, one per channel,
@@ -194,11 +240,21 @@ def simulate(
         KPI total), ``spend`` (totals), ``params`` (``alpha``, ``theta`` for delayed,
         ``kappa``, ``half_max``, ``slope`` for hill, ``beta``, ``intercept``, ``trend`` (KPI per
         period), ``seasonality`` ([sin1, cos1, sin2, cos2]), ``day_of_week`` (daily),
-        ``gamma``, ``sigma``, ``geo_size``), ``geos`` and ``settings`` (the arguments).
-        In geo mode every geo-specific value is a list ordered like ``truth["geos"]``.
+        ``gamma``, ``sigma``, ``geo_size``, ``trend_curve`` instead of ``trend`` for curved
+        baselines, ``scenario`` (drawn scenario parameters; non-default only)), ``geos``,
+        ``settings`` (the arguments), ``contributions`` (channel -> T weekly contributions
+        summed over geos), ``baseline_trend`` (T values of the trend component, summed over
+        geos), ``effectiveness`` (``"time_varying"``: T values of m(t)) and ``confounder``
+        (``"confounded"``: T values of u(t)). In geo mode every geo-specific value is a list
+        ordered like ``truth["geos"]``. Everything is JSON-serialisable except
+        ``truth["lift_tests"]``, a DataFrame with columns ``channel``, [``geo``], ``start``,
+        ``end`` (Timestamps from ``df["date"]``, inclusive), ``delta_spend``, ``lift``,
+        ``lift_sd``, ``true_lift``; use ``truth["lift_tests"].to_dict("records")`` (dates as
+        strings) for JSON.
 
     Raises:
-        ValueError: on an unknown adstock/saturation/freq, bad sizes, a channel named like a
+        ValueError: on an unknown adstock/saturation/freq/scenario, bad sizes, too few channels
+            for a scenario, ``lift_test_sd`` not finite and > 0, a channel named like a
             reserved column, or when ``noise`` is so large that a KPI value is not positive.
 
     References:
@@ -213,41 +269,30 @@ def simulate(
     """
     channels = [str(c) for c in channels]
     _validate(n_periods, channels, n_geos, freq, adstock, saturation, noise, n_controls)
+    validate_scenario(scenario, len(channels), lift_test_sd)
     rng = np.random.default_rng(seed)
     geo_mode = n_geos is not None
     G, T, C, K = (n_geos or 1), int(n_periods), len(channels), int(n_controls)
     step_days, period = _FREQS[freq]
     t_idx = np.arange(T, dtype=float)
 
-    # --- geo sizes and media spend (G, T, C) ---
+    # --- main-stream draws, in their historical order (scenario="default" is unchanged) ---
     size = np.exp(rng.normal(0.0, 0.5, size=G)) if geo_mode else np.ones(1)
     size = size / size.mean()
     scale = np.array([_SPEND_SCALE.get(c.lower(), 10 ** rng.uniform(3.0, 4.3)) for c in channels])
     scale = scale * rng.uniform(0.8, 1.25, size=C) * step_days / 7.0
-    pattern = np.stack([_flight_pattern(rng, T, period) for _ in range(C)], axis=-1)  # (T, C)
+    on, season = (np.stack(v, axis=-1) for v in
+                  zip(*[_flight_parts(rng, T, period) for _ in range(C)], strict=True))  # (T, C)
     jitter = np.exp(rng.normal(0.0, 0.25, size=(G, T, C)))
-    spend = np.round(scale * size[:, None, None] * pattern * jitter, 2)
-
-    # --- media transforms ---
     if adstock == "geometric":
-        alpha = rng.uniform(0.1, 0.7, size=C)
-        theta = None
-        ad = _geometric_adstock(spend, alpha)
+        alpha, theta = rng.uniform(0.1, 0.7, size=C), None
     else:
         alpha, theta = rng.uniform(0.3, 0.8, size=C), rng.uniform(0.0, 3.0, size=C)
-        ad = _delayed_adstock(spend, alpha, theta)
     kappa = rng.uniform(0.5, 1.5, size=C)
     slope = rng.uniform(1.0, 2.0, size=C) if saturation == "hill" else None
-    half_max = kappa * spend.mean(axis=1)  # (G, C)
-    sat = _saturate(ad, half_max[:, None, :], slope)  # (G, T, C)
-
-    # --- baseline (G, T) ---
     intercept0 = scale.sum() * rng.uniform(1.0, 2.0)
     trend0 = intercept0 * rng.uniform(-0.1, 0.3) / T
-    angle = 2.0 * np.pi * t_idx / period
-    fourier = np.stack([f(k * angle) for k in (1, 2) for f in (np.sin, np.cos)], axis=-1)  # (T, 4)
     season0 = rng.normal(0.0, 0.04 * intercept0, size=4)
-    dates = pd.Timestamp(start) + pd.to_timedelta(np.arange(T) * step_days, unit="D")
     dow0 = np.zeros(7)
     if freq == "D":
         dow0 = rng.normal(0.0, 0.03 * intercept0, size=7)
@@ -258,19 +303,37 @@ def simulate(
     if K:
         controls = _ar1(rng, (K, T))[:, None, :] + 0.5 * _ar1(rng, (K, G, T))
         controls = (controls - controls.mean(-1, keepdims=True)) / controls.std(-1, keepdims=True)
+
+    # --- scenario (its own stream), media spend (G, T, C) and transforms ---
+    sc = build_scenario(scenario, seed, on=on, season=season, intercept=intercept0,
+                        trend=trend0, season_coef=season0, period=period)
+    spend = np.round(scale * size[:, None, None] * sc.pattern * jitter, 2)
+    ad = _adstock(spend, alpha, theta)
+    half_max = kappa * spend.mean(axis=1)  # (G, C)
+    sat = _saturate(ad, half_max[:, None, :], slope)  # (G, T, C)
+    eff = sat if sc.effectiveness is None else sc.effectiveness[None, :, None] * sat
+
+    # --- baseline (G, T) ---
+    angle = 2.0 * np.pi * t_idx / period
+    fourier = np.stack([f(k * angle) for k in (1, 2) for f in (np.sin, np.cos)], axis=-1)  # (T, 4)
+    dates = pd.Timestamp(start) + pd.to_timedelta(np.arange(T) * step_days, unit="D")
     dow_effect = dow0[dates.day_of_week.to_numpy()]
-    baseline0 = intercept0 + trend0 * t_idx + fourier @ season0 + dow_effect
+    baseline0 = intercept0 + sc.trend + fourier @ season0 + dow_effect
+    if sc.extra is not None:
+        baseline0 = baseline0 + sc.extra
     baseline = size[:, None] * (baseline0[None, :] + np.einsum("k,kgt->gt", gamma0, controls))
 
     # --- coefficients: shares of the noise-free KPI total ---
     share = rng.uniform(*_SHARE_RANGE, size=C)
     if share.sum() > _MAX_TOTAL_SHARE:
         share *= _MAX_TOTAL_SHARE / share.sum()
+    if sc.no_effect is not None:
+        share[sc.no_effect] = 0.0
     beta_mult = size[:, None] * (np.exp(rng.normal(0.0, 0.2, size=(G, C))) if geo_mode else 1.0)
-    sat_total = (beta_mult[:, None, :] * sat).sum(axis=(0, 1))  # (C,)
+    sat_total = (beta_mult[:, None, :] * eff).sum(axis=(0, 1))  # (C,)
     beta0 = share * baseline.sum() / ((1.0 - share.sum()) * sat_total)
     beta = beta0 * beta_mult  # (G, C)
-    contrib = beta[:, None, :] * sat  # (G, T, C)
+    contrib = beta[:, None, :] * eff  # (G, T, C)
     mu = baseline + contrib.sum(axis=-1)
     sigma = noise * mu.mean(axis=1)  # (G,)
     sales = mu + sigma[:, None] * rng.normal(size=(G, T))
@@ -302,18 +365,35 @@ def simulate(
     params.update({
         "beta": per_cg(beta),
         "intercept": _out(intercept0 * size, geo_mode),
-        "trend": _out(trend0 * size, geo_mode),
         "seasonality": ([[float(v) for v in season0 * s] for s in size] if geo_mode
                         else [float(v) for v in season0]),
         "gamma": {n: _out(gamma0[k] * size, geo_mode) for k, n in enumerate(_control_names(K))},
         "sigma": _out(sigma, geo_mode),
         "geo_size": _out(size, geo_mode),
     })
+    if sc.trend_slope is not None:
+        params["trend"] = _out(sc.trend_slope * size, geo_mode)
+    else:
+        params["trend_curve"] = _out(sc.trend[-1] * size, geo_mode)  # KPI rise by t = T-1
     if freq == "D":
         params["day_of_week"] = ([[float(v) for v in dow0 * s] for s in size] if geo_mode
                                  else [float(v) for v in dow0])
+    if scenario != "default":
+        params["scenario"] = sc.params
+    roi = tot_contrib / tot_spend
+
+    def contribution(g: int, c: int, x: np.ndarray) -> np.ndarray:
+        """True contribution (T,) of channel ``c`` in geo ``g`` for spend series ``x`` (T,)."""
+        a = _adstock(x[:, None], alpha[c : c + 1], None if theta is None else theta[c : c + 1])
+        s = _saturate(a, half_max[g, c : c + 1], None if slope is None else slope[c : c + 1])
+        s = s[:, 0] if sc.effectiveness is None else sc.effectiveness * s[:, 0]
+        return beta[g, c] * s
+
+    lifts = lift_tests(seed, spend, contribution, channels=channels, dates=dates,
+                       geos=geos if geo_mode else None, roi=roi, has_effect=beta0 != 0,
+                       lift_test_sd=float(lift_test_sd))
     truth = {
-        "roi": per_c(tot_contrib / tot_spend),
+        "roi": per_c(roi),
         "contribution": per_c(tot_contrib),
         "contribution_share": per_c(tot_contrib / mu.sum()),
         "spend": per_c(tot_spend),
@@ -323,6 +403,15 @@ def simulate(
         "settings": {"seed": int(seed), "n_periods": T, "channels": channels,
                      "n_geos": None if n_geos is None else int(n_geos), "freq": freq,
                      "adstock": adstock, "saturation": saturation, "noise": float(noise),
-                     "start": str(start), "n_controls": K},
+                     "start": str(start), "n_controls": K, "scenario": scenario,
+                     "lift_test_sd": float(lift_test_sd)},
+        "contributions": {c: [float(v) for v in contrib[:, :, i].sum(axis=0)]
+                          for i, c in enumerate(channels)},
+        "baseline_trend": [float(v) for v in sc.trend * size.sum()],
+        "lift_tests": lifts,
     }
+    if sc.effectiveness is not None:
+        truth["effectiveness"] = [float(v) for v in sc.effectiveness]
+    if sc.confounder is not None:
+        truth["confounder"] = [float(v) for v in sc.confounder]
     return df, truth

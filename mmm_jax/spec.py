@@ -20,6 +20,16 @@ from mmm_jax.priors import prior_from_plain, prior_key, prior_to_plain
 from mmm_jax.transforms import ADSTOCKS, SATURATIONS
 
 LIKELIHOODS = ("normal", "student_t")
+#: what the media prior is placed on, and the prior's site (see :mod:`mmm_jax.media_priors`).
+MEDIA_PRIOR_SITES = {"contribution": "contribution_share", "coefficient": "beta", "roi": "roi",
+                     "mroi": "mroi"}
+MEDIA_PRIORS = tuple(MEDIA_PRIOR_SITES)
+#: baseline forms: a linear trend, or a piecewise-linear path through knots (random walk).
+BASELINES = ("linear", "piecewise")
+
+
+def _knot_count(v) -> str | None:
+    return None if v == 0 or v >= 2 else "must be 0 (automatic) or >= 2"
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -33,8 +43,22 @@ class ModelSpec:
             ``"power"``, ``"none"``).
         seasonality_degree: Fourier degree of the yearly seasonality (0 turns it off).
         seasonality_period: period in days (365.25 = yearly).
-        trend: include a linear trend.
+        trend: include a linear trend (``baseline="linear"`` only).
         likelihood: ``"normal"`` or ``"student_t"``.
+        media_prior: what the media prior is placed on: ``"contribution"`` (each channel's
+            share of the KPI over the history, unit-free), ``"coefficient"`` (the
+            unit-scale coefficient ``beta``), ``"roi"`` (incremental KPI / spend, in KPI
+            units per currency unit) or ``"mroi"`` (marginal ROI); the prior is
+            ``priors["contribution_share" | "beta" | "roi" | "mroi"]``
+            (:mod:`mmm_jax.media_priors`).
+        baseline: ``"linear"`` (intercept + linear trend) or ``"piecewise"`` (a
+            piecewise-linear path through ``baseline_knots`` knots whose levels follow a
+            random walk: follows curved and drifting levels; held flat after the history).
+        baseline_knots: knots of the piecewise baseline and of time-varying media (0 = two
+            per year of history plus one, at least 4).
+        time_varying_media: multiply every channel's contribution by one smooth positive
+            effectiveness curve over time (log-piecewise-linear through the knots, equal to 1
+            in the last period and held after it).
         priors: custom priors by site name (see :mod:`mmm_jax.priors`); any numpyro
             distribution, scalar (expanded per channel/control) or with the site's shape.
 
@@ -61,6 +85,12 @@ class ModelSpec:
     trend: bool = option(True, "bool", "linear trend in the baseline")
     likelihood: str = option("normal", "str", "observation noise",
                              check=one_of(LIKELIHOODS))
+    media_prior: str = option("contribution", "str", "what the media prior is placed on",
+                              check=one_of(MEDIA_PRIORS))
+    baseline: str = option("linear", "str", "baseline form", check=one_of(BASELINES))
+    baseline_knots: int = option(0, "int", "knots of a piecewise baseline / time-varying "
+                                 "media (0 = automatic)", check=_knot_count)
+    time_varying_media: bool = option(False, "bool", "time-varying media effectiveness")
     priors: Mapping[str, dist.Distribution] = option(
         kind="priors", doc="custom priors by site name (unit scale)", default_factory=dict)
 
@@ -71,6 +101,13 @@ class ModelSpec:
                 raise ValueError(
                     f"prior for site {name!r} is {type(prior).__name__}; pass a numpyro "
                     "distribution, e.g. numpyro.distributions.HalfNormal(1.0)")
+        site = MEDIA_PRIOR_SITES[self.media_prior]
+        for other, name in MEDIA_PRIOR_SITES.items():
+            if name in self.priors and name != site:
+                raise ValueError(
+                    f"a prior for {name!r} needs media_prior={other!r}; this model has "
+                    f"media_prior={self.media_prior!r}, whose prior site is {site!r}: pass "
+                    f"media_prior={other!r} or priors={{{site!r}: ...}}")
         object.__setattr__(self, "priors", MappingProxyType(dict(self.priors)))
 
     @classmethod
@@ -102,4 +139,5 @@ class ModelSpec:
 ENCODE = {"priors": lambda priors: {k: prior_to_plain(k, v) for k, v in priors.items()}}
 DECODE = {"priors": lambda plain: {k: prior_from_plain(k, v) for k, v in plain.items()}}
 
-__all__ = ["ADSTOCKS", "DECODE", "ENCODE", "LIKELIHOODS", "SATURATIONS", "ModelSpec"]
+__all__ = ["ADSTOCKS", "BASELINES", "DECODE", "ENCODE", "LIKELIHOODS", "MEDIA_PRIORS",
+           "MEDIA_PRIOR_SITES", "SATURATIONS", "ModelSpec"]

@@ -66,8 +66,12 @@ BAD_CONFIGS = {
                             "key 'priors.beta': HalfNormal(sd) is invalid"),
     "invalid prior value": (NATIONAL + '[priors]\nbeta = { dist = "HalfNormal", scale = -1 }\n',
                             "key 'priors.beta': HalfNormal(scale) is invalid"),
-    "unknown site": (NATIONAL + '[priors]\nbetta = { dist = "HalfNormal", scale = 1 }\n',
-                     "key 'priors.betta': this model has no site 'betta'; did you mean 'beta'?"),
+    "unknown site": (NATIONAL + '[priors]\nsigmaa = { dist = "HalfNormal", scale = 1 }\n',
+                     "key 'priors.sigmaa': this model has no site 'sigmaa'; did you mean "
+                     "'sigma'?"),
+    "prior of another media prior": (
+        NATIONAL + '[priors]\nbeta = { dist = "HalfNormal", scale = 1 }\n',
+        "a prior for 'beta' needs media_prior='coefficient'"),
     "toml syntax": (NATIONAL + "[sampler]\nchains = \n", "not valid TOML"),
     "missing column": (NATIONAL.replace('"social"]', '"socail"]'),
                        "national.csv: column 'socail'"),
@@ -163,8 +167,8 @@ def test_fit_with_a_config_saves_the_model_and_the_report(fitted_dir):
         assert model.data.channels == ("tv_S", "ooh_S", "print_S", "facebook_S", "search_S")
         assert model.data.control_names == ("competitor_sales_B", "newsletter")
         saved = json.loads((fitted_dir / "config.json").read_text())
-        assert saved["model"]["priors"]["beta"] == {"dist": "HalfNormal",
-                                                    "params": {"scale": 0.5}}
+        assert saved["model"]["priors"]["contribution_share"] == {
+            "dist": "HalfNormal", "params": {"scale": 0.2}}
     page = (fitted_dir / "report.html").read_text()
     assert 'id="convergence"' in page and 'id="roi"' in page
     # the [allocation] options reached optimize_budget; the report shows the allocation
@@ -222,7 +226,7 @@ def test_the_example_config_parses():
     config = load_config(ROOT / "examples" / "robyn.toml")
     assert config.columns["media"] == ["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]
     assert config.fit["num_chains"] == 4 and config.fit["target_accept"] == 0.95
-    assert set(config.model["priors"]) == {"alpha", "beta"}
+    assert set(config.model["priors"]) == {"alpha", "contribution_share"}
 
 
 def test_the_allocation_table_takes_the_allocation_options():

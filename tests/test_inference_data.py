@@ -112,14 +112,16 @@ def test_posterior_roi_and_contribution_match_the_model(idata, small_national):
 
 
 def test_prior_group_draws_the_declared_priors(idata):
-    """beta ~ HalfNormal(0.5) and intercept ~ Normal(0.5, 0.5), not the sampler's proposals.
+    """contribution_share ~ HalfNormal(0.2) (the default media prior) and intercept ~
+    Normal(0.5, 0.5), not the sampler's proposals.
 
-    6000 beta draws: the mean's standard error is 0.30 / sqrt(6000) = 0.004, so 0.02 is 5 SE;
-    the KS test rejects the LogNormal proposal by orders of magnitude."""
-    beta = idata["prior"]["beta"].values.ravel().astype(np.float64)
-    assert abs(beta.mean() - 0.5 * np.sqrt(2 / np.pi)) < 0.02
-    assert abs(beta.std() - 0.5 * np.sqrt(1 - 2 / np.pi)) < 0.02
-    assert stats.kstest(beta, stats.halfnorm(0.0, 0.5).cdf).pvalue > 1e-3
+    6000 share draws: the mean's standard error is 0.12 / sqrt(6000) = 0.0016, so 0.008 is 5
+    SE; the KS test rejects the LogNormal proposal by orders of magnitude."""
+    share = idata["prior"]["contribution_share"].values.ravel().astype(np.float64)
+    assert abs(share.mean() - 0.2 * np.sqrt(2 / np.pi)) < 0.008
+    assert abs(share.std() - 0.2 * np.sqrt(1 - 2 / np.pi)) < 0.008
+    assert stats.kstest(share, stats.halfnorm(0.0, 0.2).cdf).pvalue > 1e-3
+    assert np.all(idata["prior"]["beta"].values > 0)  # solved from the share, draw by draw
     intercept = idata["prior"]["intercept"].values.ravel().astype(np.float64)
     assert abs(intercept.mean() - 0.5) < 5 * 0.5 / np.sqrt(PRIOR_DRAWS)
     assert stats.kstest(intercept, stats.norm(0.5, 0.5).cdf).pvalue > 1e-3
@@ -127,7 +129,7 @@ def test_prior_group_draws_the_declared_priors(idata):
 
 
 def test_custom_prior_is_used(small_national):
-    model = mj.MMM(priors={"beta": dist.HalfNormal(0.1)})
+    model = mj.MMM(media_prior="coefficient", priors={"beta": dist.HalfNormal(0.1)})
     model._set_result(dataclasses.replace(small_national.result, spec=model.spec))
     beta = model.to_inference_data(prior_draws=1000)["prior"]["beta"].values.ravel()
     assert abs(beta.mean() - 0.1 * np.sqrt(2 / np.pi)) < 0.01

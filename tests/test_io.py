@@ -53,7 +53,8 @@ def test_save_load_round_trips_bitwise(small_national, tmp_path):
 
 def test_save_load_geo_and_custom_priors(small_geo, geo_data, tmp_path):
     """Custom priors travel through config.json (the fitted state is the geo fixture's)."""
-    model = mj.MMM(priors={"alpha": dist.Beta(3.0, 3.0), "beta": dist.HalfNormal(0.3)})
+    model = mj.MMM(media_prior="coefficient",
+                   priors={"alpha": dist.Beta(3.0, 3.0), "beta": dist.HalfNormal(0.3)})
     model._set_result(dataclasses.replace(small_geo.result, spec=model.spec))
     model.save(tmp_path / "g")
     loaded = mj.MMM.load(tmp_path / "g")
@@ -65,7 +66,8 @@ def test_save_load_geo_and_custom_priors(small_geo, geo_data, tmp_path):
 
 
 def test_unsaveable_prior_is_named(small_national, tmp_path):
-    model = mj.MMM(priors={"beta": dist.TruncatedNormal(0.2, 0.1, low=0.0)})
+    model = mj.MMM(media_prior="coefficient",
+                   priors={"beta": dist.TruncatedNormal(0.2, 0.1, low=0.0)})
     model._set_result(dataclasses.replace(small_national.result, spec=model.spec))
     with pytest.raises(ValueError, match="prior for site 'beta'"):
         model.save(tmp_path / "x")

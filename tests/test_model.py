@@ -56,7 +56,10 @@ def test_sites_and_shapes_national_and_geo(national_data, geo_data):
     config = ModelSpec()
     _, _, dims = _inputs(national_data, config)
     shapes = site_shapes(config, dims)
-    assert shapes["beta"] == (3,) and shapes["intercept"] == () and shapes["gamma"] == (1,)
+    assert "beta" not in shapes  # solved from the media prior's site
+    assert shapes["contribution_share"] == (3,) and shapes["intercept"] == ()
+    assert shapes["gamma"] == (1,)
+    assert site_shapes(ModelSpec(media_prior="coefficient"), dims)["beta"] == (3,)
     assert shapes["season"] == (4,) and "dow" not in shapes and "beta_geo_sd" not in shapes
     _, _, gdims = _inputs(geo_data, config)
     gshapes = site_shapes(config, gdims)
@@ -75,8 +78,8 @@ def test_geo_model_samples_non_centred_per_geo_effects(geo_data):
 
 def test_custom_prior_on_reparameterised_beta_changes_the_density(national_data):
     """beta is sampled through its effect at mean media; its prior still applies exactly."""
-    base = ModelSpec()
-    tight = ModelSpec(priors={"beta": dist.HalfNormal(0.01)})
+    base = ModelSpec(media_prior="coefficient")
+    tight = ModelSpec(media_prior="coefficient", priors={"beta": dist.HalfNormal(0.01)})
     inputs, y, dims = _inputs(national_data, base)
     z = _unconstrained_point(make_model(base, dims), inputs, y, seed=1)
     pe_base = potential_energy(make_model(base, dims), (inputs, y), {}, z)
@@ -87,7 +90,7 @@ def test_custom_prior_on_reparameterised_beta_changes_the_density(national_data)
 def test_reparameterisation_keeps_the_prior_of_beta(national_data):
     """The factor added for the beta reparameterisation equals log prior(beta) + log|J| -
     log proposal(beta_raw): the declared prior on beta holds exactly."""
-    config = ModelSpec()
+    config = ModelSpec(media_prior="coefficient")
     inputs, _, dims = _inputs(national_data, config)
     model = make_model(config, dims)
 

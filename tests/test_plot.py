@@ -114,7 +114,7 @@ def test_prior_posterior_has_a_panel_per_site(figures, small_national):
     sites = site_shapes(small_national.config, small_national._dims(small_national.data))
     axes = _visible_axes(figures["priors"])
     assert [ax.get_title() for ax in axes] == list(sites)
-    beta = axes[list(sites).index("beta")]
+    beta = axes[list(sites).index("contribution_share")]  # the default media prior
     labels = [t.get_text() for t in beta.get_legend().get_texts()]
     assert labels == ["prior", "tv", "search", "social"]
 

@@ -14,7 +14,8 @@ from mmm_jax.transforms import get_adstock, get_saturation
 from tests.model_inputs import model_inputs as _inputs
 
 BASE_SITES = {"intercept", "trend", "season", "dow", "gamma", "beta", "beta_geo_sd", "sigma",
-              "nu"}
+              "nu", "contribution_share", "roi", "mroi", "baseline_sd", "baseline_raw",
+              "media_tv_sd", "media_tv_raw"}
 
 
 def test_default_priors_cover_the_base_sites_and_the_kernel_parameters():
@@ -72,7 +73,7 @@ def test_unknown_prior_site_and_bad_shapes_are_value_errors(national_data):
     inputs, y, dims = _inputs(national_data, ModelSpec())
     with pytest.raises(ValueError, match="unknown site.*'betta'"):
         make_model(ModelSpec(priors={"betta": dist.Normal(0, 1)}), dims)
-    bad = ModelSpec(priors={"beta": dist.HalfNormal(jnp.ones(5))})
+    bad = ModelSpec(media_prior="coefficient", priors={"beta": dist.HalfNormal(jnp.ones(5))})
     with pytest.raises(ValueError, match="site 'beta' has batch shape"):
         handlers.seed(make_model(bad, dims), 0)(inputs, y)
     with pytest.raises(ValueError, match="prior for site 'beta'.*numpyro distribution"):

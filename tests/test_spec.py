@@ -7,18 +7,14 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 
-import jax
-import numpy as np
 import numpyro.distributions as dist
 import pytest
-from numpyro.infer import Predictive
 
 import mmm_jax as mj
 from mmm_jax import _schema
 from mmm_jax._config_file import RunConfig, dumps_config, parse_config
-from mmm_jax.fit import _problem
-from mmm_jax.model import make_model
 from mmm_jax.report import _settings_section
+from tests.prior_fits import prior_result as _prior_result
 
 COLUMNS = {"date": "date", "target": "sales", "media": ["tv", "search", "social"],
            "controls": ["price"]}
@@ -34,30 +30,15 @@ def _other_value(field):
         return next(c for c in choices if c != default)
     if rule.kind == "bool":
         return not default
-    if rule.kind == "int":
-        return default + 1
+    if rule.kind == "int":  # the nearest larger value the rule accepts
+        return next(v for v in range(default + 1, default + 10)
+                    if rule.check is None or rule.check(v) is None)
     if rule.kind == "float":
         return default * 0.5 if 0 < default * 0.5 < 1 and default < 1 else default + 1.5
     if rule.kind == "priors":
         return {"sigma": dist.HalfNormal(0.3), "gamma": dist.Normal(0.0, 2.0).expand([1])}
     raise AssertionError(f"no test value for option kind {rule.kind!r} ({field.name}); "
                          "teach _other_value this kind")
-
-
-def _prior_result(spec, data, sampler=None):
-    """A FitResult whose "posterior" is 4 prior draws of ``spec``'s model: every site has the
-    shape a real fit of this spec would give, without running NUTS."""
-    p = _problem(spec, data)
-    model = make_model(spec, p.dims)
-    draws = Predictive(model, num_samples=4)(jax.random.PRNGKey(0), p.inputs, None)
-    # the latent and deterministic sites a fit keeps (not the observation or prior factors)
-    samples = {k: np.asarray(v)[None] for k, v in draws.items()
-               if k != "y" and not k.endswith("_prior")}
-    stats = {k: np.zeros((1, 4), dtype) for k, dtype in (
-        ("diverging", bool), ("num_steps", np.int64), ("tree_depth", np.int64),
-        ("accept_prob", np.float32), ("potential_energy", np.float32),
-        ("energy", np.float32), ("step_size", np.float32))}
-    return mj.FitResult.create(spec, data, sampler or mj.SamplerConfig(), 3, samples, stats)
 
 
 def _cases(cls):
