@@ -49,13 +49,14 @@ def bare_gradient_rate(model, n_evals: int = 2000, lanes: int | None = None) -> 
     from numpyro.infer.util import potential_energy
 
     from mmm_jax.chains import inner_method, resolved_chain_method
+    from mmm_jax.fit import _problem
     from mmm_jax.model import make_model
     from mmm_jax.sampler import initial_values
 
     data = model.data
-    inputs = model._inputs(data.dates, data.media, data.controls)
-    y = model._unit_target()
-    numpyro_model = make_model(model.config, model._dims(data))
+    problem = _problem(model.config, data)  # the inputs exactly as the fit laid them out
+    inputs, y = problem.inputs, problem.y
+    numpyro_model = make_model(model.config, problem.dims)
     chains = lanes
     if chains is None:
         method = resolved_chain_method(model.sampler, data.is_geo)

@@ -39,13 +39,10 @@ SCENARIOS = ("curved_baseline", "correlated_spend", "no_effect", "time_varying",
 #: candidate model configurations (keyword arguments of mmm_jax.MMM).
 CONFIGS = {
     "default": {},
-    "coefficient": {"media_prior": "coefficient"},
-    "linear": {"baseline": "linear"},
-    "piecewise": {"baseline": "piecewise"},
-    "contribution_piecewise": {"media_prior": "contribution", "baseline": "piecewise"},
+    "linear": {"media_prior": "contribution", "baseline": "linear"},
+    "piecewise": {"media_prior": "contribution", "baseline": "piecewise"},
+    "coefficient_linear": {"media_prior": "coefficient", "baseline": "linear"},
     "coefficient_piecewise": {"media_prior": "coefficient", "baseline": "piecewise"},
-    "roi_piecewise": {"media_prior": "roi", "baseline": "piecewise"},
-    "tv": {"time_varying_media": True},
 }
 
 

@@ -19,11 +19,14 @@ there, see :mod:`mmm_jax._schema`; ``warmup``, ``samples`` and ``chains`` stand 
     saturation = "hill"        # logistic, michaelis_menten, power, none
     seasonality_degree = 2
     seasonality_period = 365.25
-    trend = true
+    trend = true               # (baseline = "linear" only)
     likelihood = "normal"      # or student_t
+    media_prior = "contribution"   # coefficient, roi, mroi
+    baseline = "piecewise"     # or linear
+    time_varying_media = false
 
     [priors]                   # any numpyro distribution by site name (unit scale)
-    beta = { dist = "HalfNormal", scale = 0.5 }
+    contribution_share = { dist = "HalfNormal", scale = 0.2 }
     alpha = { dist = "Beta", concentration1 = 2.0, concentration0 = 2.0 }
 
     [sampler]                  # MMM.fit(...)

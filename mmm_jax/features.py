@@ -104,15 +104,19 @@ def day_of_week(dates: np.ndarray) -> np.ndarray:
 
 
 def knot_count(knots: int, n_time: int, period_days: int) -> int:
-    """Number of knots: ``knots`` when set, else two per year of history plus one (>= 4).
+    """Number of knots: ``knots`` when set, else one per year of history plus one (>= 2).
 
-    >>> knot_count(0, 156, 7), knot_count(5, 156, 7)
-    (7, 5)
+    Knots a year apart keep the path from mimicking the yearly seasonality (a path through
+    knots at the same phase of every year cannot oscillate within a year), which the Fourier
+    terms then identify on their own.
+
+    >>> knot_count(0, 156, 7), knot_count(0, 104, 7), knot_count(5, 156, 7)
+    (4, 3, 5)
     """
     if knots:
         return int(knots)
     years = n_time * period_days / DAYS_PER_YEAR
-    return max(4, int(round(2.0 * years)) + 1)
+    return max(2, int(round(years)) + 1)
 
 
 def knot_basis(t: np.ndarray, n_knots: int) -> np.ndarray:

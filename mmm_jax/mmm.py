@@ -22,9 +22,12 @@ class MMM(outputs.OutputsMixin, AllocatorMixin):
         saturation: ``"hill"`` (default), ``"logistic"``, ``"michaelis_menten"``, ``"power"``
             or ``"none"``.
         spec: a whole :class:`~mmm_jax.ModelSpec` (keywords then replace its fields).
-        **options: any other field of :class:`~mmm_jax.ModelSpec`: ``seasonality_degree``,
-            ``seasonality_period``, ``trend``, ``likelihood``, ``priors`` (custom priors by
-            site name, e.g. ``{"beta": dist.HalfNormal(1.0)}``; see :mod:`mmm_jax.priors`).
+        **options: any other field of :class:`~mmm_jax.ModelSpec`: ``media_prior``
+            (``"contribution"``, ``"roi"``, ``"mroi"``, ``"coefficient"``), ``baseline``
+            (``"piecewise"``, ``"linear"``), ``baseline_knots``, ``time_varying_media``,
+            ``seasonality_degree``, ``seasonality_period``, ``trend``, ``likelihood``,
+            ``priors`` (custom priors by site name, e.g. ``{"roi": dist.LogNormal(0.2,
+            0.9)}`` with ``media_prior="roi"``; see :mod:`mmm_jax.priors`).
 
     Attributes:
         spec: the model specification (``config`` is the same object).

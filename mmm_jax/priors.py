@@ -23,9 +23,10 @@ site               default                     why
 ``mroi``           LogNormal(0.0, 0.5)         marginal ROI (``media_prior="mroi"``)
 ``beta_geo_sd``    HalfNormal(0.25)            spread of per-geo media effects (log scale)
 ``sigma``          HalfNormal(0.5)             noise as a share of the mean KPI
-``baseline_sd``    HalfNormal(0.2)             step of the piecewise baseline between knots
+``baseline_sd``    LogNormal(log 0.1, 0.5)     step of the piecewise baseline between knots
+                                               (kept off 0: no funnel for NUTS)
 ``baseline_raw``   Normal(0, 1)                its non-centred steps
-``media_tv_sd``    HalfNormal(0.2)             step of log media effectiveness between knots
+``media_tv_sd``    LogNormal(log 0.1, 0.5)     step of log media effectiveness between knots
 ``media_tv_raw``   Normal(0, 1)                its non-centred steps
 ``nu``             Gamma(2, 0.1)               Student-t degrees of freedom (Juárez & Steel)
 kernel params      see :mod:`mmm_jax.transforms`
@@ -51,9 +52,9 @@ _BASE = {
     "contribution_share": lambda: dist.HalfNormal(0.2),
     "roi": lambda: dist.LogNormal(0.2, 0.9),
     "mroi": lambda: dist.LogNormal(0.0, 0.5),
-    "baseline_sd": lambda: dist.HalfNormal(0.2),
+    "baseline_sd": lambda: dist.LogNormal(np.log(0.1), 0.5),
     "baseline_raw": lambda: dist.Normal(0.0, 1.0),
-    "media_tv_sd": lambda: dist.HalfNormal(0.2),
+    "media_tv_sd": lambda: dist.LogNormal(np.log(0.1), 0.5),
     "media_tv_raw": lambda: dist.Normal(0.0, 1.0),
     "beta_geo_sd": lambda: dist.HalfNormal(0.25),
     "sigma": lambda: dist.HalfNormal(0.5),

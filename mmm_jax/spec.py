@@ -54,8 +54,9 @@ class ModelSpec:
         baseline: ``"linear"`` (intercept + linear trend) or ``"piecewise"`` (a
             piecewise-linear path through ``baseline_knots`` knots whose levels follow a
             random walk: follows curved and drifting levels; held flat after the history).
-        baseline_knots: knots of the piecewise baseline and of time-varying media (0 = two
-            per year of history plus one, at least 4).
+        baseline_knots: knots of the piecewise baseline and of time-varying media (0 = one
+            per year of history plus one, at least 2: knots a year apart cannot mimic the
+            yearly seasonality).
         time_varying_media: multiply every channel's contribution by one smooth positive
             effectiveness curve over time (log-piecewise-linear through the knots, equal to 1
             in the last period and held after it).
@@ -87,7 +88,7 @@ class ModelSpec:
                              check=one_of(LIKELIHOODS))
     media_prior: str = option("contribution", "str", "what the media prior is placed on",
                               check=one_of(MEDIA_PRIORS))
-    baseline: str = option("linear", "str", "baseline form", check=one_of(BASELINES))
+    baseline: str = option("piecewise", "str", "baseline form", check=one_of(BASELINES))
     baseline_knots: int = option(0, "int", "knots of a piecewise baseline / time-varying "
                                  "media (0 = automatic)", check=_knot_count)
     time_varying_media: bool = option(False, "bool", "time-varying media effectiveness")
