@@ -80,3 +80,13 @@ def assert_same_posterior(model, reference):
                     for j in range(3)])
     mcse = np.sqrt(a.var(0) / ess + b.var(0) / ess)
     assert np.all(np.abs(a.mean(0) - b.mean(0)) < 4 * mcse + 1e-6)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_compiled_programs():
+    """Drop every compiled program after each test module: one pytest process compiles many
+    model variants, and keeping them all grows memory for the whole run (a module's own
+    no-recompile checks are unaffected)."""
+    yield
+    mj.clear_caches()
+    jax.clear_caches()

